@@ -1,0 +1,3 @@
+"""HireLens: interview-scoring server."""
+
+__version__ = "0.1.0"

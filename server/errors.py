@@ -1,0 +1,27 @@
+"""Errors the domain raises; transports (CLI, gRPC) turn them into exit codes or status codes."""
+
+from __future__ import annotations
+
+
+class HireLensError(Exception):
+    """Base for every error that has a message meant for the caller."""
+
+
+class MediaError(HireLensError):
+    """The recording cannot be read or does not hold what an analysis needs."""
+
+
+class InputError(HireLensError):
+    """A caller-supplied argument (answers file, question list, timestamps) is invalid."""
+
+
+class ModelRepositoryError(HireLensError):
+    """The model repository or one model's config is broken."""
+
+
+class InferenceError(HireLensError):
+    """A model rejected a request or failed while executing it."""
+
+
+class UnscorableError(HireLensError):
+    """The input is readable but holds nothing that can be analysed (silence only, no speech)."""

@@ -1,0 +1,154 @@
+"""Triton-style dynamic batching in front of one model instance group.
+
+Requests queue up; a worker takes the first, then keeps taking requests whose non-batch shapes match until
+``max_batch_size`` rows are gathered or ``max_queue_delay_microseconds`` has passed since the first arrived,
+and hands the list to the model's ``execute(requests)`` (as Triton's Python backend does: the model gets a
+list, one response per request). Models with ``max_batch_size: 0`` get one request per call.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from server.runtime import pb_utils
+
+ExecuteFn = Callable[[list[pb_utils.InferenceRequest]], list[pb_utils.InferenceResponse]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    request: pb_utils.InferenceRequest
+    rows: int
+    shape_key: tuple
+    future: Future = field(default_factory=Future)
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """Counters a metrics exporter can read: executions, requests and the batch-size histogram."""
+
+    executions: int = 0
+    requests: int = 0
+    batch_sizes: dict[int, int] = field(default_factory=dict)
+
+
+def _shape_key(request: pb_utils.InferenceRequest, batched: bool) -> tuple:
+    """Requests batch together only when every input has the same dtype and non-batch dims."""
+    skip = 1 if batched else 0
+    return tuple(
+        (t.name(), t.as_numpy().dtype.str, t.as_numpy().shape[skip:]) for t in sorted(request.inputs(), key=_name)
+    )
+
+
+def _name(tensor: pb_utils.Tensor) -> str:
+    return tensor.name()
+
+
+class DynamicBatcher:
+    """Queues requests for one model and runs them on ``instances`` worker threads."""
+
+    def __init__(
+        self,
+        execute: Sequence[ExecuteFn],
+        max_batch_size: int,
+        max_queue_delay_us: int,
+        name: str = "",
+    ) -> None:
+        self.max_batch_size = max_batch_size
+        self.max_queue_delay_s = max_queue_delay_us / 1e6
+        self.stats = BatchStats()
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._carry: list[_Pending] = []
+        self._lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+        self._workers = [
+            threading.Thread(target=self._run, args=(fn,), name=f"batcher-{name}-{i}", daemon=True)
+            for i, fn in enumerate(execute)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def submit(self, request: pb_utils.InferenceRequest) -> Future:
+        """Queue one request; the future resolves to its InferenceResponse."""
+        batched = self.max_batch_size > 0
+        rows = 1
+        if batched:
+            rows = request.inputs()[0].as_numpy().shape[0] if request.inputs() else 1
+            if rows > self.max_batch_size:
+                future: Future = Future()
+                future.set_exception(
+                    ValueError(f"batch of {rows} exceeds the model's max_batch_size {self.max_batch_size}")
+                )
+                return future
+        pending = _Pending(request, rows, _shape_key(request, batched))
+        self._queue.put(pending)
+        return pending.future
+
+    def queue_depth(self) -> int:
+        return self._queue.qsize() + len(self._carry)
+
+    def close(self) -> None:
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(timeout=5)
+
+    def _next(self, timeout: float | None) -> _Pending | None:
+        with self._lock:
+            if self._carry:
+                return self._carry.pop(0)
+        return self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+
+    def _gather(self, first: _Pending) -> list[_Pending]:
+        batch, rows = [first], first.rows
+        if self.max_batch_size <= 0:
+            return batch
+        deadline = time.monotonic() + self.max_queue_delay_s
+        while rows < self.max_batch_size:
+            try:
+                item = self._next(max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)
+                break
+            if item.shape_key != first.shape_key or rows + item.rows > self.max_batch_size:
+                with self._lock:
+                    self._carry.append(item)
+                break
+            batch.append(item)
+            rows += item.rows
+        return batch
+
+    def _run(self, execute: ExecuteFn) -> None:
+        while True:
+            first = self._next(None)
+            if first is None:
+                return
+            batch = self._gather(first)
+            self._execute(execute, batch)
+
+    def _execute(self, execute: ExecuteFn, batch: list[_Pending]) -> None:
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
+        try:
+            responses = execute([item.request for item in batch])
+            if len(responses) != len(batch):
+                raise RuntimeError(f"model returned {len(responses)} responses for {len(batch)} requests")
+        except Exception as exc:  # a model failure fails this batch, never the worker
+            for item in batch:
+                item.future.set_exception(exc)
+            return
+        rows = sum(item.rows for item in batch)
+        with self._stats_lock:
+            self.stats.executions += 1
+            self.stats.requests += len(batch)
+            self.stats.batch_sizes[rows] = self.stats.batch_sizes.get(rows, 0) + 1
+        for item, response in zip(batch, responses, strict=True):
+            item.future.set_result(response)

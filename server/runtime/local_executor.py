@@ -1,0 +1,109 @@
+"""Runs a repository's model.py files in this process: one instance per ``instance_group.count``."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from types import ModuleType
+from typing import Any
+
+from tritonclient.grpc import model_config_pb2
+
+from server.errors import ModelRepositoryError
+from server.runtime import pb_utils
+from server.runtime.batcher import DynamicBatcher
+from server.runtime.device import instance_kind
+from server.runtime.repository import ModelEntry
+
+log = logging.getLogger(__name__)
+
+
+def _load_module(entry: ModelEntry) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"hirelens_models.{entry.name}", entry.model_file)
+    if spec is None or spec.loader is None:
+        raise ModelRepositoryError(f"{entry.model_file}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "TritonPythonModel"):
+        raise ModelRepositoryError(f"{entry.model_file}: defines no TritonPythonModel class")
+    return module
+
+
+def _instance_groups(config: model_config_pb2.ModelConfig) -> list[tuple[str, int]]:
+    kinds = model_config_pb2.ModelInstanceGroup.Kind
+    groups = [(kinds.Name(g.kind), g.count or 1) for g in config.instance_group] or [("KIND_AUTO", 1)]
+    return [(instance_kind(kind), count) for kind, count in groups]
+
+
+class LoadedModel:
+    """A model's instances behind one dynamic batcher."""
+
+    def __init__(self, entry: ModelEntry, weight_overrides: dict[str, str]) -> None:
+        self.entry = entry
+        module = _load_module(entry)
+        config = model_config_pb2.ModelConfig()
+        config.CopyFrom(entry.config)
+        for key, value in weight_overrides.items():
+            config.parameters[key].string_value = value
+        config_json = ModelEntry(entry.name, entry.version, entry.directory, config).config_json()
+        self.instances: list[Any] = []
+        for kind, count in _instance_groups(config):
+            for _ in range(count):
+                instance = module.TritonPythonModel()
+                instance.initialize(
+                    {
+                        "model_config": config_json,
+                        "model_instance_kind": kind,
+                        "model_instance_device_id": "0",
+                        "model_repository": str(entry.directory),
+                        "model_version": entry.version,
+                        "model_name": entry.name,
+                    }
+                )
+                self.instances.append(instance)
+        self.kind = _instance_groups(config)[0][0]
+        batching = config.dynamic_batching
+        self.batcher = DynamicBatcher(
+            [instance.execute for instance in self.instances],
+            max_batch_size=config.max_batch_size,
+            max_queue_delay_us=batching.max_queue_delay_microseconds if config.HasField("dynamic_batching") else 0,
+            name=entry.name,
+        )
+        log.info("model loaded", extra={"model": entry.name, "kind": self.kind, "instances": len(self.instances)})
+
+    def close(self) -> None:
+        self.batcher.close()
+        for instance in self.instances:
+            finalize = getattr(instance, "finalize", None)
+            if finalize:
+                finalize()
+
+
+class LocalExecutor:
+    """Loads models on first use, once, and shares them between all callers."""
+
+    def __init__(self, weight_overrides: dict[str, dict[str, str]] | None = None) -> None:
+        self._overrides = weight_overrides or {}
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    def model(self, entry: ModelEntry) -> LoadedModel:
+        with self._lock:
+            loaded = self._models.get(entry.name)
+            if loaded is None:
+                loaded = LoadedModel(entry, self._overrides.get(entry.name, {}))
+                self._models[entry.name] = loaded
+            return loaded
+
+    def submit(self, entry: ModelEntry, request: pb_utils.InferenceRequest):
+        return self.model(entry).batcher.submit(request)
+
+    def loaded(self) -> dict[str, LoadedModel]:
+        return dict(self._models)
+
+    def close(self) -> None:
+        with self._lock:
+            for loaded in self._models.values():
+                loaded.close()
+            self._models.clear()

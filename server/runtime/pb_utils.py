@@ -1,0 +1,88 @@
+"""The subset of Triton's ``triton_python_backend_utils`` that model.py files use.
+
+A model.py imports the real module when it runs inside Triton and this one when it runs inside HireLens,
+so the same file serves both (see Triton's python_backend ``examples/add_sub``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+class TritonError(Exception):
+    """An error a model returns for one request instead of raising for the whole batch."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._message = message
+
+    def message(self) -> str:
+        return self._message
+
+
+class TritonModelException(Exception):
+    """Raised by a model when a whole execute() call fails."""
+
+
+class Tensor:
+    """A named numpy array; BYTES tensors are numpy object arrays of ``bytes``."""
+
+    def __init__(self, name: str, array: np.ndarray) -> None:
+        self._name = name
+        self._array = array
+
+    def name(self) -> str:
+        return self._name
+
+    def as_numpy(self) -> np.ndarray:
+        return self._array
+
+
+class InferenceRequest:
+    """One request: its input tensors and the outputs the caller wants."""
+
+    def __init__(
+        self,
+        inputs: Iterable[Tensor],
+        requested_output_names: Iterable[str] = (),
+        model_name: str = "",
+    ) -> None:
+        self._inputs = list(inputs)
+        self._requested = list(requested_output_names)
+        self._model_name = model_name
+
+    def inputs(self) -> list[Tensor]:
+        return self._inputs
+
+    def requested_output_names(self) -> list[str]:
+        return self._requested
+
+    def model_name(self) -> str:
+        return self._model_name
+
+
+class InferenceResponse:
+    """One response per request: output tensors, or an error for that request alone."""
+
+    def __init__(self, output_tensors: Iterable[Tensor] = (), error: TritonError | None = None) -> None:
+        self._outputs = list(output_tensors)
+        self._error = error
+
+    def output_tensors(self) -> list[Tensor]:
+        return self._outputs
+
+    def has_error(self) -> bool:
+        return self._error is not None
+
+    def error(self) -> TritonError | None:
+        return self._error
+
+
+def get_input_tensor_by_name(request: InferenceRequest, name: str) -> Tensor | None:
+    return next((t for t in request.inputs() if t.name() == name), None)
+
+
+def get_output_tensor_by_name(response: InferenceResponse, name: str) -> Tensor | None:
+    return next((t for t in response.output_tensors() if t.name() == name), None)
