@@ -14,7 +14,9 @@ SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
 def fixtures_dir() -> Path:
     """Real third-party media (faces, speech, video) with provenance in its README."""
     if not SHARED_FIXTURES.is_dir():
-        pytest.fail(f"real test media missing: expected ../shared/fixtures beside the repository ({SHARED_FIXTURES})")
+        pytest.fail(
+            f"real test media missing: expected ../shared/fixtures beside the repository ({SHARED_FIXTURES})"
+        )
     return SHARED_FIXTURES
 
 

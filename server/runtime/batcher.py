@@ -41,7 +41,8 @@ def _shape_key(request: pb_utils.InferenceRequest, batched: bool) -> tuple:
     """Requests batch together only when every input has the same dtype and non-batch dims."""
     skip = 1 if batched else 0
     return tuple(
-        (t.name(), t.as_numpy().dtype.str, t.as_numpy().shape[skip:]) for t in sorted(request.inputs(), key=_name)
+        (t.name(), t.as_numpy().dtype.str, t.as_numpy().shape[skip:])
+        for t in sorted(request.inputs(), key=_name)
     )
 
 
@@ -102,7 +103,9 @@ class DynamicBatcher:
         with self._lock:
             if self._carry:
                 return self._carry.pop(0)
-        return self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+        return (
+            self._queue.get(timeout=timeout) if timeout is None or timeout > 0 else self._queue.get_nowait()
+        )
 
     def _gather(self, first: _Pending) -> list[_Pending]:
         batch, rows = [first], first.rows

@@ -67,10 +67,14 @@ class LoadedModel:
         self.batcher = DynamicBatcher(
             [instance.execute for instance in self.instances],
             max_batch_size=config.max_batch_size,
-            max_queue_delay_us=batching.max_queue_delay_microseconds if config.HasField("dynamic_batching") else 0,
+            max_queue_delay_us=batching.max_queue_delay_microseconds
+            if config.HasField("dynamic_batching")
+            else 0,
             name=entry.name,
         )
-        log.info("model loaded", extra={"model": entry.name, "kind": self.kind, "instances": len(self.instances)})
+        log.info(
+            "model loaded", extra={"model": entry.name, "kind": self.kind, "instances": len(self.instances)}
+        )
 
     def close(self) -> None:
         self.batcher.close()

@@ -42,7 +42,11 @@ def parse_config(path: Path) -> model_config_pb2.ModelConfig:
 def _served_version(directory: Path, config: model_config_pb2.ModelConfig) -> str:
     """Triton's default version policy: the highest numeric version folder."""
     versions = sorted(
-        (int(p.name) for p in directory.iterdir() if p.is_dir() and p.name.isdigit() and (p / "model.py").is_file()),
+        (
+            int(p.name)
+            for p in directory.iterdir()
+            if p.is_dir() and p.name.isdigit() and (p / "model.py").is_file()
+        ),
     )
     if config.version_policy.HasField("specific") and config.version_policy.specific.versions:
         wanted = max(config.version_policy.specific.versions)

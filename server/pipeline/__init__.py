@@ -1,0 +1,1 @@
+"""From an interview (a recording or text answers) to evidence-backed signals."""

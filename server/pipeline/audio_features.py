@@ -1,0 +1,154 @@
+"""Speech features from the spooled 16 kHz audio: VAD turns, recognised words, pitch and loudness.
+
+Everything works window by window off the disk spool, so a long recording never sits in memory whole.
+Only speech regions reach the recogniser: Whisper invents text on silence, and skipping it is also faster.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import numpy as np
+
+from server.analysis.base import Prosody, Word
+from server.errors import UnscorableError
+from server.media.audio_spool import AudioSpool
+from server.runtime import Outputs, Runtime
+
+VAD_MODEL = "vad_silero"
+PROSODY_MODEL = "voice_prosody"
+ASR_MODELS = {"en": "asr_whisper_tiny_en", "zh": "asr_whisper_base"}
+LANGUAGE_ID_MODEL = "asr_whisper_base"
+SUPPORTED_LANGUAGES = tuple(ASR_MODELS)
+
+VAD_WINDOW_S = 300.0
+ASR_CHUNK_S = 28.0  # Whisper reads 30 s windows; stay under one
+LANGUAGE_ID_S = 12.0
+PAD_S = 0.2
+MAX_CHUNKS_IN_FLIGHT = 4
+
+
+@dataclass(slots=True)
+class SpeechFeatures:
+    segments: list[tuple[float, float]]
+    words: list[Word]
+    language: str
+    language_probability: float | None
+    asr_model: str | None
+    prosody: Prosody | None
+
+
+def _bytes(value: str) -> np.ndarray:
+    return np.array([value.encode()], dtype=object)
+
+
+def detect_speech(runtime: Runtime, spool: AudioSpool) -> list[tuple[float, float]]:
+    """VAD over fixed windows; a turn cut by a window edge is joined back together."""
+    segments: list[tuple[float, float]] = []
+    start = 0.0
+    while start < spool.duration_s:
+        end = min(start + VAD_WINDOW_S, spool.duration_s)
+        audio = spool.read(start, end)
+        if audio.size:
+            found = runtime.infer(VAD_MODEL, {"AUDIO": audio})["SEGMENTS"].reshape(-1, 2)
+            for a, b in found:
+                a, b = float(a) + start, float(b) + start
+                if segments and a - segments[-1][1] < 0.05:
+                    segments[-1] = (segments[-1][0], b)
+                else:
+                    segments.append((a, b))
+        start = end
+    return segments
+
+
+def speech_chunks(segments: list[tuple[float, float]], duration_s: float) -> list[tuple[float, float]]:
+    """Group speech turns into chunks of at most ASR_CHUNK_S, cutting only in silences."""
+    chunks: list[tuple[float, float]] = []
+    for a, b in segments:
+        a, b = max(0.0, a - PAD_S), min(duration_s, b + PAD_S)
+        while b - a > ASR_CHUNK_S:  # one turn longer than a chunk: cut it hard
+            chunks.append((a, a + ASR_CHUNK_S))
+            a += ASR_CHUNK_S
+        if chunks and b - chunks[-1][0] <= ASR_CHUNK_S and a - chunks[-1][1] < 1.5:
+            chunks[-1] = (chunks[-1][0], b)
+        else:
+            chunks.append((a, b))
+    return chunks
+
+
+def choose_language(
+    runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]]
+) -> tuple[str, float]:
+    """Whisper's language identification on the first seconds of speech."""
+    start = chunks[0][0]
+    audio = spool.read(start, min(start + LANGUAGE_ID_S, chunks[0][1]))
+    out = runtime.infer(LANGUAGE_ID_MODEL, {"AUDIO": audio, "LANGUAGE": _bytes("auto")})
+    language = out["LANGUAGE"].reshape(-1)[0].decode()
+    probability = float(out["LANGUAGE_PROB"].reshape(-1)[0])
+    if language not in SUPPORTED_LANGUAGES:
+        raise UnscorableError(
+            f"the speech sounds like language '{language}' (p={probability:.2f}); HireLens analyses "
+            f"{', '.join(SUPPORTED_LANGUAGES)}: pass the language explicitly if this is wrong"
+        )
+    return language, probability
+
+
+def _words(out: Outputs, offset: float) -> list[Word]:
+    times = out["WORD_TIMES"].reshape(-1, 2)
+    texts, probabilities = out["WORDS"].reshape(-1), out["WORD_PROBS"].reshape(-1)
+    found = (
+        Word(text.decode().strip(), float(s) + offset, float(e) + offset, float(p))
+        for text, (s, e), p in zip(texts, times, probabilities, strict=True)
+    )
+    return [w for w in found if w.text]
+
+
+def transcribe(
+    runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]], language: str
+) -> list[Word]:
+    """Chunks go to the recogniser a few at a time: enough to keep it busy, few enough to bound memory."""
+    model = ASR_MODELS[language]
+    in_flight: deque[tuple[float, Future[Outputs]]] = deque()
+    words: list[Word] = []
+    for a, b in chunks:
+        in_flight.append(
+            (a, runtime.infer_async(model, {"AUDIO": spool.read(a, b), "LANGUAGE": _bytes(language)}))
+        )
+        if len(in_flight) >= MAX_CHUNKS_IN_FLIGHT:
+            offset, future = in_flight.popleft()
+            words.extend(_words(future.result(), offset))
+    for offset, future in in_flight:
+        words.extend(_words(future.result(), offset))
+    return words
+
+
+def measure_prosody(runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]]) -> Prosody:
+    """Pitch and loudness on speech chunks, laid into recording-length arrays (silence stays unvoiced)."""
+    hop = 0.01
+    frames = int(spool.duration_s / hop) + 1
+    f0 = np.zeros(frames, np.float32)
+    loudness = np.full(frames, -120.0, np.float32)
+    for a, b in chunks:
+        out = runtime.infer(PROSODY_MODEL, {"AUDIO": spool.read(a, b)})
+        hop = float(out["HOP_S"].reshape(-1)[0])
+        first = round(a / hop)
+        chunk_f0 = out["F0_HZ"].reshape(-1)[: frames - first]
+        f0[first : first + chunk_f0.size] = chunk_f0
+        loudness[first : first + chunk_f0.size] = out["LOUDNESS_DB"].reshape(-1)[: chunk_f0.size]
+    return Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness)
+
+
+def extract_speech(runtime: Runtime, spool: AudioSpool, language: str) -> SpeechFeatures:
+    segments = detect_speech(runtime, spool)
+    if not segments:
+        return SpeechFeatures([], [], language if language != "auto" else "en", None, None, None)
+    chunks = speech_chunks(segments, spool.duration_s)
+    probability = None
+    if language == "auto":
+        language, probability = choose_language(runtime, spool, chunks)
+    words = transcribe(runtime, spool, chunks, language)
+    return SpeechFeatures(
+        segments, words, language, probability, ASR_MODELS[language], measure_prosody(runtime, spool, chunks)
+    )

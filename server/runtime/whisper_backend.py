@@ -1,0 +1,241 @@
+"""Whisper speech recognition (faster-whisper on CTranslate2) behind the Triton Python-backend contract.
+
+The two ASR models (``asr_whisper_tiny_en``, ``asr_whisper_base``) differ only in where their weights come from,
+so their model.py files are thin and everything else lives here: parameter parsing, device choice, language and
+prompt handling, and turning faster-whisper's segments into the tensors the models declare.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.transcribe import Segment, Word
+
+SAMPLE_RATE = 16000
+# faster-whisper splits these languages into words at unicode boundaries, not at spaces (see its tokenizer).
+_UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
+
+
+class RequestError(ValueError):
+    """A request the model cannot serve; it fails that request alone."""
+
+
+def cache_dir() -> Path:
+    """Where assembled weights are kept between runs: ``$HIRELENS_CACHE_DIR`` or ``~/.cache/hirelens``."""
+    configured = os.environ.get("HIRELENS_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "hirelens"
+
+
+def _is_assembled(target: Path, size: int, companions: Sequence[Path]) -> bool:
+    model = target / "model.bin"
+    return (
+        model.is_file()
+        and model.stat().st_size == size
+        and all((target / c.name).is_file() for c in companions)
+    )
+
+
+def assemble_split_model(parts: Sequence[Path], companions: Sequence[Path], target: Path) -> Path:
+    """Concatenate ``parts`` into ``target/model.bin`` beside copies of ``companions``, once, and reuse it.
+
+    Weights too big for one package ship in pieces. The model is built in a temporary sibling and renamed into
+    place, so neither a crash nor a second process loading at the same time ever sees a half-written model.
+    """
+    size = sum(part.stat().st_size for part in parts)
+    if _is_assembled(target, size, companions):
+        return target
+    if target.exists():
+        raise FileNotFoundError(
+            f"{target} exists but is not a complete model ({size} bytes expected); delete it"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        with (staging / "model.bin").open("wb") as out:
+            for part in parts:
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, out, 16 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        for companion in companions:
+            shutil.copyfile(companion, staging / companion.name)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not _is_assembled(target, size, companions):  # else another process finished first
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _parameters(config: dict[str, Any]) -> dict[str, str]:
+    return {key: value.get("string_value", "") for key, value in config.get("parameters", {}).items()}
+
+
+def _string_input(pb_utils: ModuleType, request: Any, name: str) -> str | None:
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    if tensor is None:
+        return None
+    values = tensor.as_numpy().reshape(-1)
+    if values.size != 1:
+        raise RequestError(f"{name} must hold exactly one string, got {values.size}")
+    value = values[0]
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _audio(pb_utils: ModuleType, request: Any) -> np.ndarray:
+    tensor = pb_utils.get_input_tensor_by_name(request, "AUDIO")
+    if tensor is None:
+        raise RequestError("input AUDIO is missing")
+    audio = np.asarray(tensor.as_numpy(), dtype=np.float32)
+    if audio.ndim != 1:
+        raise RequestError(f"AUDIO must be 1-D 16 kHz mono samples, got shape {list(audio.shape)}")
+    if not np.isfinite(audio).all():
+        raise RequestError("AUDIO holds NaN or infinite samples")
+    return audio
+
+
+def _merge_word_pieces(words: list[Word]) -> list[Word]:
+    """Join pieces Whisper emits without a leading space ("cold", "-hearted") into one word.
+
+    A merged word spans both pieces and is as certain as its least certain piece.
+    """
+    merged: list[Word] = []
+    for word in words:
+        if merged and not word.word.startswith(" "):
+            last = merged[-1]
+            merged[-1] = Word(
+                last.start, word.end, last.word + word.word, min(last.probability, word.probability)
+            )
+        else:
+            merged.append(word)
+    return merged
+
+
+def _times(pairs: list[tuple[float, float]], duration: float) -> np.ndarray:
+    """Start/end pairs inside the audio, in order: Whisper's alignment can overrun the end or step back."""
+    times = np.clip(np.asarray(pairs, dtype=np.float32).reshape(-1, 2), 0.0, duration)
+    times[:, 0] = np.maximum.accumulate(times[:, 0])
+    times[:, 1] = np.maximum(times[:, 1], times[:, 0])
+    return times
+
+
+def _bytes(texts: list[str]) -> np.ndarray:
+    return np.array([text.encode("utf-8") for text in texts], dtype=object)
+
+
+class WhisperBackend:
+    """One Whisper model instance serving ``execute(requests)``; ``pb_utils`` is the module model.py imported."""
+
+    def __init__(
+        self, args: dict[str, str], packaged_weights: Callable[[], Path], pb_utils: ModuleType
+    ) -> None:
+        self.pb_utils = pb_utils
+        self.name = args["model_name"]
+        params = _parameters(json.loads(args["model_config"]))
+        weights = Path(params["weights_path"]) if params.get("weights_path") else packaged_weights()
+        if not (weights / "model.bin").is_file() or not (weights / "config.json").is_file():
+            raise pb_utils.TritonModelException(
+                f"{self.name}: weights_path '{weights}' is not a CTranslate2 Whisper model directory "
+                "(model.bin and config.json expected in it)"
+            )
+        gpu = args["model_instance_kind"] == "GPU"
+        try:
+            self.model = WhisperModel(
+                str(weights),
+                device="cuda" if gpu else "cpu",
+                device_index=int(args.get("model_instance_device_id") or 0),
+                compute_type=params.get("compute_type") or ("float16" if gpu else "int8"),
+                cpu_threads=int(params.get("cpu_threads") or 0) or min(os.cpu_count() or 1, 4),
+                local_files_only=True,  # never reach a model hub at run time
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise pb_utils.TritonModelException(
+                f"{self.name}: cannot load weights '{weights}': {exc}"
+            ) from exc
+        self.beam_size = int(params.get("beam_size") or 1)
+        self.default_language = params.get("default_language") or "auto"
+        # initial_prompt_<language>: the prompt used for that language unless a request sends INITIAL_PROMPT.
+        self.prompts = {
+            key.removeprefix("initial_prompt_"): value
+            for key, value in params.items()
+            if key.startswith("initial_prompt_") and value
+        }
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        responses = []
+        for request in requests:
+            try:
+                responses.append(self.pb_utils.InferenceResponse(self._transcribe(request)))
+            except RequestError as exc:
+                responses.append(
+                    self.pb_utils.InferenceResponse(error=self.pb_utils.TritonError(f"{self.name}: {exc}"))
+                )
+        return responses
+
+    def _language(self, requested: str, audio: np.ndarray) -> tuple[str, float]:
+        supported = self.model.supported_languages
+        if requested == "auto":
+            if len(supported) == 1:
+                return supported[0], 1.0
+            if audio.size == 0:
+                return "", 0.0
+            language, probability, _ = self.model.detect_language(audio)
+            return language, float(probability)
+        if requested not in supported:
+            raise RequestError(
+                f"language '{requested}' is not supported; this model knows {', '.join(supported)}"
+            )
+        return requested, 1.0
+
+    def _transcribe(self, request: Any) -> list[Any]:
+        audio = _audio(self.pb_utils, request)
+        language, language_prob = self._language(
+            _string_input(self.pb_utils, request, "LANGUAGE") or self.default_language, audio
+        )
+        prompt = _string_input(self.pb_utils, request, "INITIAL_PROMPT")
+        if prompt is None:
+            prompt = self.prompts.get(language)
+        segments: list[Segment] = []
+        if audio.size:
+            transcript, _ = self.model.transcribe(
+                audio,
+                language=language,
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+                vad_filter=False,  # the pipeline runs VAD itself and sends speech regions
+                initial_prompt=prompt or None,
+            )
+            segments = list(transcript)
+        words: list[Word] = []
+        for segment in segments:
+            pieces = segment.words or []
+            words += pieces if language in _UNSPACED_LANGUAGES else _merge_word_pieces(pieces)
+        duration = audio.size / SAMPLE_RATE
+        Tensor = self.pb_utils.Tensor
+        return [
+            Tensor("WORDS", _bytes([w.word.strip() for w in words])),
+            Tensor("WORD_TIMES", _times([(w.start, w.end) for w in words], duration)),
+            Tensor(
+                "WORD_PROBS", np.clip(np.array([w.probability for w in words], dtype=np.float32), 0.0, 1.0)
+            ),
+            Tensor("SEGMENT_TEXTS", _bytes([s.text.strip() for s in segments])),
+            Tensor("SEGMENT_TIMES", _times([(s.start, s.end) for s in segments], duration)),
+            Tensor("SEGMENT_AVG_LOGPROB", np.array([s.avg_logprob for s in segments], dtype=np.float32)),
+            Tensor(
+                "SEGMENT_NO_SPEECH_PROB", np.array([s.no_speech_prob for s in segments], dtype=np.float32)
+            ),
+            Tensor("LANGUAGE", _bytes([language])),
+            Tensor("LANGUAGE_PROB", np.array([language_prob], dtype=np.float32)),
+        ]

@@ -1,0 +1,202 @@
+"""The runtime on a tiny add_sub model (Triton's python_backend example), written into a temp repository."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.config import Settings
+from server.errors import InferenceError, ModelRepositoryError
+from server.runtime import Runtime
+
+ADD_SUB = textwrap.dedent(
+    """
+    import json
+    import threading
+
+    import numpy as np
+
+    try:
+        import triton_python_backend_utils as pb_utils
+    except ImportError:
+        from server.runtime import pb_utils
+
+    CALLS = []
+
+
+    class TritonPythonModel:
+        def initialize(self, args):
+            self.config = json.loads(args["model_config"])
+            self.kind = args["model_instance_kind"]
+            self.gate = threading.Event()
+
+        def execute(self, requests):
+            CALLS.append(len(requests))
+            responses = []
+            for request in requests:
+                a = pb_utils.get_input_tensor_by_name(request, "INPUT0").as_numpy()
+                b = pb_utils.get_input_tensor_by_name(request, "INPUT1").as_numpy()
+                if np.isnan(a).any():
+                    responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError("INPUT0 has NaN")))
+                    continue
+                if np.isinf(a).any():
+                    raise pb_utils.TritonModelException("infinite input breaks the whole batch")
+                responses.append(
+                    pb_utils.InferenceResponse(
+                        [pb_utils.Tensor("OUTPUT0", a + b), pb_utils.Tensor("OUTPUT1", a - b)]
+                    )
+                )
+            return responses
+    """
+)
+
+CONFIG = """
+name: "add_sub"
+backend: "python"
+max_batch_size: {max_batch}
+input [ {{ name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] }},
+         {{ name: "INPUT1" data_type: TYPE_FP32 dims: [ -1 ] }} ]
+output [ {{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] }},
+         {{ name: "OUTPUT1" data_type: TYPE_FP32 dims: [ -1 ] }} ]
+instance_group [ {{ kind: KIND_CPU count: 1 }} ]
+{batching}
+"""
+
+
+def make_repo(root: Path, max_batch: int = 8, delay_us: int = 200_000) -> Path:
+    model = root / "add_sub"
+    (model / "1").mkdir(parents=True)
+    (model / "1" / "model.py").write_text(ADD_SUB)
+    batching = f"dynamic_batching {{ max_queue_delay_microseconds: {delay_us} }}" if max_batch else ""
+    (model / "config.pbtxt").write_text(CONFIG.format(max_batch=max_batch, batching=batching))
+    return root
+
+
+@pytest.fixture
+def runtime(tmp_path: Path):
+    rt = Runtime(Settings(model_repo=make_repo(tmp_path)))
+    yield rt
+    rt.close()
+
+
+def test_single_request_runs_the_model(runtime: Runtime) -> None:
+    a = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
+    b = np.array([[0.5, 0.5, 0.5]], dtype=np.float32)
+    out = runtime.infer("add_sub", {"INPUT0": a, "INPUT1": b})
+    np.testing.assert_allclose(out["OUTPUT0"], a + b)
+    np.testing.assert_allclose(out["OUTPUT1"], a - b)
+
+
+def test_concurrent_requests_are_batched_up_to_max_batch_size(runtime: Runtime) -> None:
+    futures = [
+        runtime.infer_async(
+            "add_sub",
+            {"INPUT0": np.full((1, 4), i, np.float32), "INPUT1": np.ones((1, 4), np.float32)},
+        )
+        for i in range(12)
+    ]
+    results = [f.result() for f in futures]
+    for i, out in enumerate(results):
+        np.testing.assert_allclose(out["OUTPUT0"], np.full((1, 4), i + 1, np.float32))
+    stats = runtime.executor.loaded()["add_sub"].batcher.stats
+    assert stats.requests == 12
+    assert max(stats.batch_sizes) == 8, stats.batch_sizes  # capped by max_batch_size
+    assert stats.executions < 12
+
+
+def test_requests_with_different_shapes_are_not_batched_together(runtime: Runtime) -> None:
+    small = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    large = {"INPUT0": np.ones((1, 5), np.float32), "INPUT1": np.ones((1, 5), np.float32)}
+    futures = [runtime.infer_async("add_sub", small if i % 2 else large) for i in range(6)]
+    shapes = [f.result()["OUTPUT0"].shape for f in futures]
+    assert shapes == [(1, 5), (1, 2)] * 3
+
+
+def test_a_request_larger_than_max_batch_size_is_refused(runtime: Runtime) -> None:
+    rows = np.ones((9, 2), np.float32)
+    with pytest.raises(InferenceError, match="exceeds the model's max_batch_size 8"):
+        runtime.infer("add_sub", {"INPUT0": rows, "INPUT1": rows})
+
+
+def test_a_per_request_error_fails_only_that_request(runtime: Runtime) -> None:
+    good = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    bad = {"INPUT0": np.full((1, 2), np.nan, np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    good_future = runtime.infer_async("add_sub", good)
+    bad_future = runtime.infer_async("add_sub", bad)
+    np.testing.assert_allclose(good_future.result()["OUTPUT0"], np.full((1, 2), 2.0))
+    with pytest.raises(InferenceError, match="INPUT0 has NaN"):
+        bad_future.result()
+
+
+def test_a_model_exception_does_not_kill_the_worker(runtime: Runtime) -> None:
+    broken = {"INPUT0": np.full((1, 2), np.inf, np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    with pytest.raises(InferenceError, match="infinite input"):
+        runtime.infer("add_sub", broken)
+    good = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    np.testing.assert_allclose(runtime.infer("add_sub", good)["OUTPUT0"], np.full((1, 2), 2.0))
+
+
+def test_model_loads_once_for_all_threads(runtime: Runtime) -> None:
+    request = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    threads = [threading.Thread(target=runtime.infer, args=("add_sub", request)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(runtime.executor.loaded()["add_sub"].instances) == 1
+
+
+def test_unbatched_model_gets_one_request_per_call(tmp_path: Path) -> None:
+    rt = Runtime(Settings(model_repo=make_repo(tmp_path, max_batch=0)))
+    try:
+        futures = [
+            rt.infer_async("add_sub", {"INPUT0": np.ones(3, np.float32), "INPUT1": np.ones(3, np.float32)})
+            for _ in range(5)
+        ]
+        for f in futures:
+            np.testing.assert_allclose(f.result()["OUTPUT0"], np.full(3, 2.0))
+        assert rt.executor.loaded()["add_sub"].batcher.stats.batch_sizes == {1: 5}
+    finally:
+        rt.close()
+
+
+def test_config_reaches_initialize_as_triton_json(runtime: Runtime) -> None:
+    request = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    runtime.infer("add_sub", request)
+    instance = runtime.executor.loaded()["add_sub"].instances[0]
+    assert instance.config["max_batch_size"] == 8
+    assert instance.config["dynamic_batching"]["max_queue_delay_microseconds"] == "200000"
+    assert instance.kind == "CPU"
+
+
+def test_unknown_model_is_named(runtime: Runtime) -> None:
+    with pytest.raises(ModelRepositoryError, match=r"unknown model 'nope'.*add_sub"):
+        runtime.infer("nope", {})
+
+
+def test_highest_version_folder_is_served(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "add_sub" / "3").mkdir()
+    (repo / "add_sub" / "3" / "model.py").write_text(ADD_SUB)
+    (repo / "add_sub" / "notes").mkdir()
+    rt = Runtime(Settings(model_repo=repo))
+    assert rt.repository.get("add_sub").version == "3"
+    rt.close()
+
+
+def test_broken_config_names_the_file(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "add_sub" / "config.pbtxt").write_text("name: 'add_sub'\nmax_batch_size: lots\n")
+    with pytest.raises(ModelRepositoryError, match=r"add_sub/config.pbtxt"):
+        Runtime(Settings(model_repo=repo))
+
+
+def test_missing_version_folder_is_named(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "add_sub" / "1" / "model.py").unlink()
+    with pytest.raises(ModelRepositoryError, match="add_sub: no numeric version folder"):
+        Runtime(Settings(model_repo=repo))
