@@ -28,6 +28,7 @@ ASR_CHUNK_S = 28.0  # Whisper reads 30 s windows; stay under one
 LANGUAGE_ID_S = 12.0
 PAD_S = 0.2
 MAX_CHUNKS_IN_FLIGHT = 4
+SILENCE_DB = -100.0  # what voice_prosody reports for digital silence
 
 
 @dataclass(slots=True)
@@ -84,7 +85,9 @@ def choose_language(
     """Whisper's language identification on the first seconds of speech."""
     start = chunks[0][0]
     audio = spool.read(start, min(start + LANGUAGE_ID_S, chunks[0][1]))
-    out = runtime.infer(LANGUAGE_ID_MODEL, {"AUDIO": audio, "LANGUAGE": _bytes("auto")})
+    out = runtime.infer(
+        LANGUAGE_ID_MODEL, {"AUDIO": audio, "LANGUAGE": _bytes("auto")}, outputs=("LANGUAGE", "LANGUAGE_PROB")
+    )
     language = out["LANGUAGE"].reshape(-1)[0].decode()
     probability = float(out["LANGUAGE_PROB"].reshape(-1)[0])
     if language not in SUPPORTED_LANGUAGES:
@@ -129,7 +132,7 @@ def measure_prosody(runtime: Runtime, spool: AudioSpool, chunks: list[tuple[floa
     hop = 0.01
     frames = int(spool.duration_s / hop) + 1
     f0 = np.zeros(frames, np.float32)
-    loudness = np.full(frames, -120.0, np.float32)
+    loudness = np.full(frames, SILENCE_DB, np.float32)
     for a, b in chunks:
         out = runtime.infer(PROSODY_MODEL, {"AUDIO": spool.read(a, b)})
         hop = float(out["HOP_S"].reshape(-1)[0])

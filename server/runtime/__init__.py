@@ -14,7 +14,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from server.config import Settings
-from server.errors import InferenceError
+from server.errors import InferenceError, ModelRepositoryError
 from server.runtime import pb_utils
 from server.runtime.local_executor import LocalExecutor
 from server.runtime.repository import ModelRepository
@@ -34,6 +34,12 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.repository = ModelRepository(settings.model_repo)
+        unknown = sorted(set(settings.model_weights) - set(self.repository.names()))
+        if unknown:
+            raise ModelRepositoryError(
+                f"model_weights names unknown model(s) {', '.join(unknown)}; "
+                f"the repository has: {', '.join(self.repository.names())}"
+            )
         overrides = {name: {"weights_path": path} for name, path in settings.model_weights.items()}
         self.executor = LocalExecutor(overrides)
 
@@ -54,7 +60,13 @@ class Runtime:
             except Exception as exc:
                 result.set_exception(InferenceError(f"model '{model}' failed: {exc}"))
 
-        self.executor.submit(entry, request).add_done_callback(done)
+        try:
+            submitted = self.executor.submit(entry, request)
+        except ModelRepositoryError:
+            raise
+        except Exception as exc:
+            raise ModelRepositoryError(f"model '{model}' failed to load: {exc}") from exc
+        submitted.add_done_callback(done)
         return result
 
     def infer(self, model: str, inputs: Mapping[str, np.ndarray], outputs: Sequence[str] = ()) -> Outputs:

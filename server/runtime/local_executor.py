@@ -90,13 +90,21 @@ class LocalExecutor:
     def __init__(self, weight_overrides: dict[str, dict[str, str]] | None = None) -> None:
         self._overrides = weight_overrides or {}
         self._models: dict[str, LoadedModel] = {}
+        self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
     def model(self, entry: ModelEntry) -> LoadedModel:
+        """The loaded model; one that failed to load keeps failing with the same error, without retrying."""
         with self._lock:
+            if entry.name in self._failed:
+                raise self._failed[entry.name]
             loaded = self._models.get(entry.name)
             if loaded is None:
-                loaded = LoadedModel(entry, self._overrides.get(entry.name, {}))
+                try:
+                    loaded = LoadedModel(entry, self._overrides.get(entry.name, {}))
+                except Exception as exc:
+                    self._failed[entry.name] = exc
+                    raise
                 self._models[entry.name] = loaded
             return loaded
 

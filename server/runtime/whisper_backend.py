@@ -1,8 +1,8 @@
 """Whisper speech recognition (faster-whisper on CTranslate2) behind the Triton Python-backend contract.
 
-The two ASR models (``asr_whisper_tiny_en``, ``asr_whisper_base``) differ only in where their weights come from,
-so their model.py files are thin and everything else lives here: parameter parsing, device choice, language and
-prompt handling, and turning faster-whisper's segments into the tensors the models declare.
+The two ASR models (``asr_whisper_tiny_en``, ``asr_whisper_base``) differ only in where their weights come
+from, so their model.py files are thin and everything else lives here: parameter parsing, device choice,
+language and prompt handling, and turning faster-whisper's segments into the tensors the models declare.
 """
 
 from __future__ import annotations
@@ -53,10 +53,6 @@ def assemble_split_model(parts: Sequence[Path], companions: Sequence[Path], targ
     size = sum(part.stat().st_size for part in parts)
     if _is_assembled(target, size, companions):
         return target
-    if target.exists():
-        raise FileNotFoundError(
-            f"{target} exists but is not a complete model ({size} bytes expected); delete it"
-        )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -68,11 +64,12 @@ def assemble_split_model(parts: Sequence[Path], companions: Sequence[Path], targ
             os.fsync(out.fileno())
         for companion in companions:
             shutil.copyfile(companion, staging / companion.name)
+        staging.chmod(0o755)  # mkdtemp makes it private; the cache may be shared by a service account
         try:
             staging.rename(target)
-        except OSError:
-            if not _is_assembled(target, size, companions):  # else another process finished first
-                raise
+        except OSError as exc:  # fine when another process finished first
+            if not _is_assembled(target, size, companions):
+                raise FileExistsError(f"{target} exists but is not a complete model; delete it") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -123,7 +120,7 @@ def _merge_word_pieces(words: list[Word]) -> list[Word]:
 
 
 def _times(pairs: list[tuple[float, float]], duration: float) -> np.ndarray:
-    """Start/end pairs inside the audio, in order: Whisper's alignment can overrun the end or step back."""
+    """Start/end pairs kept inside the audio and in order: callers rely on both, Whisper promises neither."""
     times = np.clip(np.asarray(pairs, dtype=np.float32).reshape(-1, 2), 0.0, duration)
     times[:, 0] = np.maximum.accumulate(times[:, 0])
     times[:, 1] = np.maximum(times[:, 1], times[:, 0])
@@ -135,7 +132,7 @@ def _bytes(texts: list[str]) -> np.ndarray:
 
 
 class WhisperBackend:
-    """One Whisper model instance serving ``execute(requests)``; ``pb_utils`` is the module model.py imported."""
+    """One Whisper model instance serving ``execute(requests)``; ``pb_utils`` is the one model.py imported."""
 
     def __init__(
         self, args: dict[str, str], packaged_weights: Callable[[], Path], pb_utils: ModuleType
@@ -144,10 +141,14 @@ class WhisperBackend:
         self.name = args["model_name"]
         params = _parameters(json.loads(args["model_config"]))
         weights = Path(params["weights_path"]) if params.get("weights_path") else packaged_weights()
-        if not (weights / "model.bin").is_file() or not (weights / "config.json").is_file():
+        # Without tokenizer.json faster-whisper would fetch one from the Hugging Face hub.
+        missing = [
+            name for name in ("model.bin", "config.json", "tokenizer.json") if not (weights / name).is_file()
+        ]
+        if missing:
             raise pb_utils.TritonModelException(
                 f"{self.name}: weights_path '{weights}' is not a CTranslate2 Whisper model directory "
-                "(model.bin and config.json expected in it)"
+                f"(missing {', '.join(missing)})"
             )
         gpu = args["model_instance_kind"] == "GPU"
         try:
@@ -164,6 +165,7 @@ class WhisperBackend:
                 f"{self.name}: cannot load weights '{weights}': {exc}"
             ) from exc
         self.beam_size = int(params.get("beam_size") or 1)
+        self.min_tail_s = float(params.get("min_tail_s") or 0)
         self.default_language = params.get("default_language") or "auto"
         # initial_prompt_<language>: the prompt used for that language unless a request sends INITIAL_PROMPT.
         self.prompts = {
@@ -178,9 +180,7 @@ class WhisperBackend:
             try:
                 responses.append(self.pb_utils.InferenceResponse(self._transcribe(request)))
             except RequestError as exc:
-                responses.append(
-                    self.pb_utils.InferenceResponse(error=self.pb_utils.TritonError(f"{self.name}: {exc}"))
-                )
+                responses.append(self.pb_utils.InferenceResponse(error=self.pb_utils.TritonError(str(exc))))
         return responses
 
     def _language(self, requested: str, audio: np.ndarray) -> tuple[str, float]:
@@ -203,9 +203,18 @@ class WhisperBackend:
         language, language_prob = self._language(
             _string_input(self.pb_utils, request, "LANGUAGE") or self.default_language, audio
         )
+        Tensor = self.pb_utils.Tensor
+        identified = [
+            Tensor("LANGUAGE", _bytes([language])),
+            Tensor("LANGUAGE_PROB", np.array([language_prob], dtype=np.float32)),
+        ]
+        wanted = set(request.requested_output_names())
+        if wanted and wanted <= {"LANGUAGE", "LANGUAGE_PROB"}:  # language identification alone: skip decoding
+            return identified
         prompt = _string_input(self.pb_utils, request, "INITIAL_PROMPT")
         if prompt is None:
             prompt = self.prompts.get(language)
+        duration = audio.size / SAMPLE_RATE
         segments: list[Segment] = []
         if audio.size:
             transcript, _ = self.model.transcribe(
@@ -217,25 +226,26 @@ class WhisperBackend:
                 vad_filter=False,  # the pipeline runs VAD itself and sends speech regions
                 initial_prompt=prompt or None,
             )
-            segments = list(transcript)
+            for segment in transcript:  # lazy: each further 30 s window is decoded only when asked for
+                segments.append(segment)
+                if duration - segment.end < self.min_tail_s:
+                    # Whisper would decode the short rest again from the last word: a whole extra window
+                    # that finds nothing or, worse, invents a "Thank you." (see MODEL_CARD.md).
+                    break
         words: list[Word] = []
         for segment in segments:
             pieces = segment.words or []
             words += pieces if language in _UNSPACED_LANGUAGES else _merge_word_pieces(pieces)
-        duration = audio.size / SAMPLE_RATE
-        Tensor = self.pb_utils.Tensor
+        probabilities = np.array([w.probability for w in words], dtype=np.float32)
         return [
             Tensor("WORDS", _bytes([w.word.strip() for w in words])),
             Tensor("WORD_TIMES", _times([(w.start, w.end) for w in words], duration)),
-            Tensor(
-                "WORD_PROBS", np.clip(np.array([w.probability for w in words], dtype=np.float32), 0.0, 1.0)
-            ),
+            Tensor("WORD_PROBS", np.clip(probabilities, 0.0, 1.0)),
             Tensor("SEGMENT_TEXTS", _bytes([s.text.strip() for s in segments])),
             Tensor("SEGMENT_TIMES", _times([(s.start, s.end) for s in segments], duration)),
             Tensor("SEGMENT_AVG_LOGPROB", np.array([s.avg_logprob for s in segments], dtype=np.float32)),
             Tensor(
                 "SEGMENT_NO_SPEECH_PROB", np.array([s.no_speech_prob for s in segments], dtype=np.float32)
             ),
-            Tensor("LANGUAGE", _bytes([language])),
-            Tensor("LANGUAGE_PROB", np.array([language_prob], dtype=np.float32)),
+            *identified,
         ]

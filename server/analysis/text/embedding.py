@@ -1,0 +1,64 @@
+"""Sentence embeddings through the model runtime: which model suits a text, and many texts in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from server.analysis.language import has_cjk
+from server.analysis.text.sentences import Sentence
+from server.analysis.text.tokens import tokenize
+from server.runtime import get_runtime, infer_async
+
+MINILM = "text_embed_minilm"
+USE_MULTILINGUAL = "text_embed_use_multilingual"
+CHUNK_WORDS = 120
+"""MiniLM reads at most 256 word pieces (about 180 English words) and drops the rest, so a long answer is
+embedded as chunks of whole sentences of about this many words, averaged by length."""
+
+
+def _chunks(sentences: list[Sentence], language: str) -> list[tuple[str, int]]:
+    """Consecutive sentences packed into chunks of at most CHUNK_WORDS words: (text, word count)."""
+    joiner = "" if language == "zh" else " "
+    chunks: list[tuple[str, int]] = []
+    texts: list[str] = []
+    count = 0
+    for sentence in sentences:
+        words = len(tokenize(sentence.text, language))
+        if texts and count + words > CHUNK_WORDS:
+            chunks.append((joiner.join(texts), count))
+            texts, count = [], 0
+        texts.append(sentence.text)
+        count += words
+    chunks.append((joiner.join(texts), count))
+    return chunks
+
+
+def model_for(language: str, *texts: str) -> str:
+    """MiniLM is the stronger English model but turns Chinese into [UNK]: anything Chinese, or English
+    compared with Chinese, goes to the multilingual USE."""
+    if language == "en" and not any(has_cjk(text) for text in texts):
+        return MINILM
+    return USE_MULTILINGUAL
+
+
+def embed(texts: Sequence[str], model: str) -> np.ndarray:
+    """L2-normalised embeddings [len(texts), dim]. Texts go out as requests of at most the model's
+    max_batch_size rows, all in flight at once, so the dynamic batcher can group them (and other callers')."""
+    rows = get_runtime().repository.get(model).config.max_batch_size or 1
+    futures = [
+        infer_async(
+            model, {"TEXT": np.array([[t.encode("utf-8")] for t in texts[i : i + rows]], dtype=object)}
+        )
+        for i in range(0, len(texts), rows)
+    ]
+    return np.concatenate([future.result()["EMBEDDING"] for future in futures])
+
+
+def document_vector(sentences: list[Sentence], language: str, model: str) -> np.ndarray:
+    """One L2-normalised vector for a text of any length: its chunks' embeddings averaged by word count."""
+    chunks = _chunks(sentences, language)
+    weights = np.array([max(words, 1) for _, words in chunks], dtype=np.float32)
+    pooled = weights @ embed([text for text, _ in chunks], model)
+    return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
