@@ -39,15 +39,15 @@ def _analyze(args: argparse.Namespace) -> dict:
     from server.pipeline.questions import load_questions, load_text_answers
     from server.runtime import get_runtime
 
-    runtime = get_runtime(Settings.load(args.config))
+    get_runtime(Settings.load(args.config))  # the process-wide runtime, with this command's settings
     if args.answers is not None:
         if args.questions is not None:
             raise HireLensError(
                 "--questions applies to recordings; --answers already pairs questions and answers"
             )
-        return analyze_text(load_text_answers(args.answers), args.language, runtime).to_dict()
+        return analyze_text(load_text_answers(args.answers), args.language).to_dict()
     questions = load_questions(args.questions) if args.questions else []
-    return analyze_recording(args.video, questions, args.language, runtime=runtime).to_dict()
+    return analyze_recording(args.video, questions, args.language).to_dict()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ class VideoSpec:
     height: int = 96
     fps: int = 15
     rotation: int = 0  # display-matrix rotation, degrees counter-clockwise
+    pix_fmt: str = "yuv420p"
     options: dict[str, str] = field(default_factory=dict)
 
 
@@ -45,6 +46,7 @@ class AudioSpec:
     codec: str  # a PyAV encoder name
     rate: int = SPEECH_RATE
     layout: str = "mono"
+    options: dict[str, str] = field(default_factory=dict)
 
 
 def real_frames(fixtures_dir: Path, width: int, height: int) -> list[np.ndarray]:
@@ -58,14 +60,9 @@ def real_frames(fixtures_dir: Path, width: int, height: int) -> list[np.ndarray]
 
 def real_speech(fixtures_dir: Path) -> np.ndarray:
     """The LibriVox reading as 16 kHz mono float32."""
-    return read_audio(fixtures_dir / SOURCE_SPEECH)
-
-
-def read_audio(path: Path) -> np.ndarray:
-    """A 16 kHz mono float32 copy of a file's first audio stream (a helper for building inputs)."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SPEECH_RATE)
     chunks = []
-    with av.open(str(path)) as container:
+    with av.open(str(fixtures_dir / SOURCE_SPEECH)) as container:
         for frame in container.decode(audio=0):
             chunks.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
     chunks.extend(out.to_ndarray()[0] for out in resampler.resample(None))
@@ -88,9 +85,8 @@ def write_recording(
         frame_count = round(duration_s * video.fps) if video else 0
         sample_count = round(duration_s * SPEECH_RATE) if audio else 0
         next_sample = 0
-        for index in range(
-            frame_count + 1
-        ):  # audio up to each frame's time, then the frame; the rest at the end
+        # Interleaved as recorders write: audio up to each frame's time, then the frame; the rest at the end.
+        for index in range(frame_count + 1):
             until = sample_count if index == frame_count else round(index / video.fps * SPEECH_RATE)
             while audio_stream is not None and next_sample < until:
                 count = min(_AUDIO_CHUNK, sample_count - next_sample)
@@ -110,7 +106,7 @@ def _add_video(container: av.container.OutputContainer, spec: VideoSpec) -> av.V
     stream = container.add_stream(
         spec.codec, rate=spec.fps, options={**FAST_OPTIONS.get(spec.codec, {}), **spec.options}
     )
-    stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
+    stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, spec.pix_fmt
     stream.time_base = Fraction(1, spec.fps)
     if spec.rotation:
         stream.set_display_rotation(spec.rotation)
@@ -118,7 +114,7 @@ def _add_video(container: av.container.OutputContainer, spec: VideoSpec) -> av.V
 
 
 def _add_audio(container: av.container.OutputContainer, spec: AudioSpec) -> av.AudioStream:
-    stream = container.add_stream(spec.codec, rate=spec.rate)
+    stream = container.add_stream(spec.codec, rate=spec.rate, options=spec.options)
     stream.layout = spec.layout
     return stream
 

@@ -35,6 +35,11 @@ class Face:
     landmarks: tuple[tuple[float, float], ...]  # dlib 5-point order: right eye (2), left eye (2), nose
 
 
+def largest_face(faces: tuple[Face, ...]) -> Face:
+    """The candidate's face when several are found: the largest box (closest to the camera)."""
+    return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+
+
 @dataclass(frozen=True, slots=True)
 class FrameObservation:
     """What was measured on one sampled video frame."""

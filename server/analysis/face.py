@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from server.analysis.base import Answer, Face, FrameObservation, RecordingFeatures
+from server.analysis.base import Answer, FrameObservation, RecordingFeatures, largest_face
 from server.analysis.head_pose import head_pose
 from server.analysis.signals import Evidence, Signal, Signals
 from server.analysis.spans import flagged_spans, frames_in, span_evidence
@@ -18,10 +18,6 @@ from server.analysis.spans import flagged_spans, frames_in, span_evidence
 CAMERA_FACING_YAW_DEG = 20.0
 """Within this yaw the candidate reads as facing the camera (eye contact with the interviewer)."""
 MIN_SPAN_S = 1.0
-
-
-def _largest(faces: tuple[Face, ...]) -> Face:
-    return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
 
 class FaceAnalyzer:
@@ -69,7 +65,7 @@ class FaceAnalyzer:
 def _framing(frames: list[FrameObservation]) -> Signals:
     offsets, sizes = [], []
     for frame in frames:
-        x0, y0, x1, y1 = _largest(frame.faces).box
+        x0, y0, x1, y1 = largest_face(frame.faces).box
         cx, cy = (x0 + x1) / 2 / frame.width - 0.5, (y0 + y1) / 2 / frame.height - 0.5
         offsets.append(math.hypot(cx, cy) / math.hypot(0.5, 0.5))
         sizes.append((y1 - y0) / frame.height)
@@ -81,7 +77,7 @@ def _framing(frames: list[FrameObservation]) -> Signals:
 
 
 def _pose(frames: list[FrameObservation], step: float) -> Signals:
-    poses = [(f.t, head_pose(_largest(f.faces))) for f in frames]
+    poses = [(f.t, head_pose(largest_face(f.faces))) for f in frames]
     poses = [(t, p) for t, p in poses if p is not None]
     if not poses:
         return {}

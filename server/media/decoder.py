@@ -2,16 +2,17 @@
 
 Decode cost is paid once, by one reader, with FFmpeg's frame and slice threads. Only the frames the sampler
 keeps are scaled and converted to RGB (converting every frame costs more than decoding at 720p), by one
-reused scaler (a new one per frame costs 5 ms at 720p, four times the scaling itself); the others are dropped
-as decoded YUV. When sampling is sparse, the decoder also skips non-reference frames (B-frames
-nothing else depends on): they would almost all be dropped anyway, a kept frame moves by at most a frame or
-two, and H.264 with B-frames decodes about a quarter faster. Audio is resampled to 16 kHz mono float32 and
-written to the spool as it arrives, so memory stays flat whatever the length.
+reused scaler (creating one per frame costs 5 ms at 720p, the scaling itself under 1 ms); the others are
+dropped as decoded YUV. When sampling is sparse, the decoder also skips non-reference frames (B-frames nothing
+else depends on): they would almost all be dropped anyway, a kept frame moves by at most a frame or two, and
+H.264 with B-frames decodes about a third faster. Audio is resampled to 16 kHz mono float32 and written to the
+spool as it arrives, so memory stays flat whatever the length.
 
-Corrupt data: a packet the decoder rejects is skipped and counted (``MediaInfo.skipped_packets``); its
-audio becomes silence, its video frame is missing. Data the demuxer cannot get past ends the reading there. A
-``MediaError`` follows only when a stream that has packets yields nothing at all, or when what was read ends
-well short of the length an indexed container declares (a truncated upload or damage that stopped reading).
+Corrupt data: a packet the decoder rejects is skipped and counted (``MediaInfo.skipped_packets``); its audio
+becomes silence, its video frame is missing. FFmpeg's demuxers resync past damaged container data by
+themselves. A ``MediaError`` follows only when a stream that has packets yields nothing at all, when what was
+read ends well short of the length an indexed container declares (a truncated upload), or when reading the
+file fails outright (an I/O error).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class _Decoding:
         self.first_video_s: float | None = None  # earliest and latest video packet times
         self.last_video_s = 0.0
         self.display_size: tuple[int, int] | None = None
-        self.last_error = self.read_error = ""
+        self.last_error = ""
 
     def run(self) -> MediaInfo:
         streams = [stream for stream in (self.video, self.audio) if stream is not None]
@@ -104,10 +105,7 @@ class _Decoding:
             for packet in self.container.demux(streams):
                 self._packet(packet)
         except av.error.FFmpegError as error:
-            self.read_error = error.strerror or str(error)
-            logger.warning("%s: reading stopped at damaged data: %s", self.name, error)
-            for stream in streams:
-                self._frames(stream, stream.codec_context.decode(None))
+            raise MediaError(f"{self.name}: reading the file failed ({error.strerror or error})") from error
         self._spool_resampled(self.resampler.resample(None))
         return self._result()
 
@@ -216,19 +214,14 @@ class _Decoding:
         duration_s = max(video_end, audio_s)
         declared = self.info.duration_s if self.info.container in _EXACT_LENGTH else 0.0
         if declared and duration_s < declared - max(_TRUNCATION_S, _TRUNCATION_SHARE * declared):
-            problem = f"damaged ({self.read_error})" if self.read_error else "truncated"
             raise MediaError(
-                f"{self.name}: recording is {problem}: it ends at {duration_s:.1f} s "
+                f"{self.name}: recording is truncated: it ends at {duration_s:.1f} s "
                 f"but its header declares {declared:.1f} s"
             )
         return MediaInfo(self.info.container, duration_s, video, audio, self.skipped)
 
     def _errors(self) -> str:
-        if self.read_error:
-            return f" (reading stopped at damaged data: {self.read_error})"
-        if self.skipped:
-            return f" ({self.skipped} packets rejected: {self.last_error})"
-        return ""
+        return f" ({self.skipped} packets rejected: {self.last_error})" if self.skipped else ""
 
     def _decoded_video(self, declared: VideoInfo) -> VideoInfo:
         """The displayed size and the frame rate measured over the whole stream."""

@@ -70,12 +70,12 @@ def probe(path: Path, settings: Settings) -> MediaInfo:
 
 def open_media(path: Path, settings: Settings) -> tuple[av.container.InputContainer, MediaInfo]:
     """Open and validate ``path``; the caller owns (and must close) the returned container."""
-    _check_file(path)
+    head = _read_head(path)
     try:
         # max_pixels makes FFmpeg's decoders refuse oversized frames, also while it reads the stream headers.
         container = av.open(str(path), options={"max_pixels": str(settings.max_frame_pixels)})
     except av.error.FFmpegError as error:
-        raise MediaError(f"{path.name}: {_describe_unreadable(path)} ({error.strerror})") from error
+        raise MediaError(f"{path.name}: {_describe_unreadable(head)} ({error.strerror})") from error
     try:
         info = _describe(path, container, settings)
     except BaseException:
@@ -96,25 +96,33 @@ def audio_stream(container: av.container.InputContainer) -> av.AudioStream | Non
     return container.streams.audio[0] if container.streams.audio else None
 
 
-def _check_file(path: Path) -> None:
+def _read_head(path: Path) -> bytes:
+    """The file's first bytes, after checking it is a readable, non-empty regular file (not a pipe or device,
+    which could block FFmpeg forever)."""
     if not path.exists():
         raise MediaError(f"{path.name}: file not found")
     if not path.is_file():
         raise MediaError(f"{path.name}: not a regular file")
-    if path.stat().st_size == 0:
+    try:
+        with path.open("rb") as file:
+            head = file.read(_SNIFF_BYTES)
+    except OSError as error:
+        raise MediaError(f"{path.name}: file cannot be read ({error.strerror})") from error
+    if not head:
         raise MediaError(f"{path.name}: file is empty (0 bytes)")
+    return head
 
 
-def _describe_unreadable(path: Path) -> str:
+def _describe_unreadable(head: bytes) -> str:
     """Say what a file FFmpeg could not open looks like, from its first bytes."""
-    with path.open("rb") as file:
-        head = file.read(_SNIFF_BYTES)
     if head[4:8] in _MP4_BOXES:
         return "MP4/MOV file is truncated or damaged: its index (moov box) cannot be read"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "Matroska/WebM file is truncated or damaged"
     if head.startswith(b"RIFF"):
         return "WAV file is truncated or damaged"
+    if head.startswith(b"OggS"):
+        return "Ogg file is truncated or damaged"
     if _looks_like_text(head):
         return "file is text, not audio or video"
     return "not a recognised audio or video format"

@@ -9,7 +9,6 @@ from server.analysis.base import Analyzer, Answer, RecordingFeatures
 from server.analysis.language import detect_language
 from server.analysis.registry import builtin_analyzers, text_analyzers
 from server.analysis.signals import Signals
-from server.config import Settings
 from server.errors import InputError, UnscorableError
 from server.media.audio_spool import AudioSpool
 from server.media.decoder import decode
@@ -20,7 +19,7 @@ from server.pipeline.capture import measure_capture
 from server.pipeline.frames import FACE_MODEL, FrameObserver
 from server.pipeline.questions import Question, TextAnswer
 from server.pipeline.result import AnalysedAnswer, AnalysisResult
-from server.runtime import Runtime, get_runtime
+from server.runtime import get_runtime
 
 LANGUAGES = ("auto", "en", "zh")
 
@@ -56,13 +55,11 @@ def analyze_recording(
     path: Path,
     questions: Sequence[Question] = (),
     language: str = "auto",
-    settings: Settings | None = None,
-    runtime: Runtime | None = None,
 ) -> AnalysisResult:
-    """Analyse a video or audio recording of an interview."""
+    """Analyse a video or audio recording of an interview with the process-wide runtime and its settings."""
     _check_language(language)
-    runtime = runtime or get_runtime(settings)
-    settings = settings or runtime.settings
+    runtime = get_runtime()
+    settings = runtime.settings
     analyzers = builtin_analyzers()
     probe(path, settings)  # refuse a bad file before any work
     observer = FrameObserver(runtime, detect_faces=any(FACE_MODEL in a.models for a in analyzers))
@@ -100,12 +97,9 @@ def analyze_recording(
     )
 
 
-def analyze_text(
-    answers: Sequence[TextAnswer], language: str = "auto", runtime: Runtime | None = None
-) -> AnalysisResult:
+def analyze_text(answers: Sequence[TextAnswer], language: str = "auto") -> AnalysisResult:
     """Analyse answers given as text: the same text and filler signals, no recording."""
     _check_language(language)
-    runtime = runtime or get_runtime()
     if language == "auto":
         language = detect_language(" ".join(a.answer for a in answers))
     analyzers = text_analyzers(builtin_analyzers())

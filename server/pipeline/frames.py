@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import deque
 from concurrent.futures import Future
 
-import cv2
 import numpy as np
 
-from server.analysis.base import Face, FrameObservation
+from server.analysis.base import Face, FrameObservation, largest_face
 from server.media.frame_sampler import SampledFrame
+from server.media.frame_stats import grey, luma_stats, motion
 from server.runtime import Outputs, Runtime
 
 FACE_MODEL = "face_dlib"
@@ -33,12 +33,6 @@ def _faces(outputs: Outputs) -> tuple[Face, ...]:
     )
 
 
-def _face_region(grey: np.ndarray, face: Face) -> np.ndarray:
-    h, w = grey.shape
-    x0, y0, x1, y1 = (round(v) for v in face.box)
-    return grey[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
-
-
 class FrameObserver:
     """Turns sampled frames into FrameObservations, in time order."""
 
@@ -47,20 +41,17 @@ class FrameObserver:
         self._detect_faces = detect_faces
         self._max_in_flight = max_in_flight
         self._pending: deque[tuple[float, np.ndarray, float, Future[Outputs] | None]] = deque()
-        self._previous_small: np.ndarray | None = None
+        self._previous: np.ndarray | None = None
         self.observations: list[FrameObservation] = []
 
     def __call__(self, frame: SampledFrame) -> None:
-        grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
-        small = cv2.resize(grey, (160, max(1, round(160 * grey.shape[0] / grey.shape[1]))), cv2.INTER_AREA)
-        motion = 0.0
-        if self._previous_small is not None and self._previous_small.shape == small.shape:
-            motion = float(cv2.absdiff(small, self._previous_small).mean())
-        self._previous_small = small
+        luma = grey(frame.rgb)
+        change = motion(self._previous, luma)
+        self._previous = luma
         future = None
         if self._detect_faces:
             future = self._runtime.infer_async(FACE_MODEL, {"IMAGE": frame.rgb[np.newaxis]})
-        self._pending.append((frame.t, grey, motion, future))
+        self._pending.append((frame.t, luma, change, future))
         while len(self._pending) > self._max_in_flight:
             self._resolve_oldest()
 
@@ -70,23 +61,20 @@ class FrameObserver:
         return self.observations
 
     def _resolve_oldest(self) -> None:
-        t, grey, motion, future = self._pending.popleft()
+        t, luma, change, future = self._pending.popleft()
         faces = _faces(future.result()) if future is not None else ()
         face_mean = face_std = None
         if faces:
-            largest = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-            region = _face_region(grey, largest)
-            if region.size:
-                face_mean, face_std = float(region.mean()), float(region.std())
+            face_mean, face_std = luma_stats(luma, largest_face(faces).box) or (None, None)
         self.observations.append(
             FrameObservation(
                 t=t,
-                width=grey.shape[1],
-                height=grey.shape[0],
+                width=luma.shape[1],
+                height=luma.shape[0],
                 faces=faces,
-                luma_mean=float(grey.mean()),
+                luma_mean=float(luma.mean()),
                 face_luma_mean=face_mean,
                 face_luma_std=face_std,
-                motion=motion,
+                motion=change,
             )
         )

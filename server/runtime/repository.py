@@ -58,28 +58,42 @@ def _served_version(directory: Path, config: model_config_pb2.ModelConfig) -> st
     return str(versions[-1])
 
 
+def _read_entry(directory: Path) -> ModelEntry:
+    config = parse_config(directory / "config.pbtxt")
+    name = config.name or directory.name
+    if name != directory.name:
+        raise ModelRepositoryError(
+            f"{directory / 'config.pbtxt'}: name '{name}' differs from folder '{directory.name}'"
+        )
+    config.name = name
+    return ModelEntry(name, _served_version(directory, config), directory, config)
+
+
 class ModelRepository:
-    """Reads every model folder once; a folder without config.pbtxt is not a model."""
+    """Reads every model folder once; a folder without config.pbtxt is not a model.
+
+    A broken model folder makes only that model unavailable (as in Triton): its error is kept and raised
+    when someone asks for it, so the other models keep serving.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         if not root.is_dir():
             raise ModelRepositoryError(f"model repository {root} does not exist")
         self._entries: dict[str, ModelEntry] = {}
+        self.broken: dict[str, ModelRepositoryError] = {}
         for directory in sorted(p for p in root.iterdir() if (p / "config.pbtxt").is_file()):
-            config = parse_config(directory / "config.pbtxt")
-            name = config.name or directory.name
-            if name != directory.name:
-                raise ModelRepositoryError(
-                    f"{directory / 'config.pbtxt'}: name '{name}' differs from folder '{directory.name}'"
-                )
-            config.name = name
-            self._entries[name] = ModelEntry(name, _served_version(directory, config), directory, config)
+            try:
+                self._entries[directory.name] = _read_entry(directory)
+            except ModelRepositoryError as exc:
+                self.broken[directory.name] = exc
 
     def names(self) -> list[str]:
         return list(self._entries)
 
     def get(self, name: str) -> ModelEntry:
+        if name in self.broken:
+            raise self.broken[name]
         try:
             return self._entries[name]
         except KeyError:

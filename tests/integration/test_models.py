@@ -279,7 +279,7 @@ def test_a_bad_weights_path_fails_with_a_message_naming_it(tmp_path, english):
 
 
 def test_a_misspelt_model_in_model_weights_is_refused():
-    with pytest.raises(ModelRepositoryError, match="unknown model.*asr_whisper_tiny"):
+    with pytest.raises(ModelRepositoryError, match=r"unknown model.*asr_whisper_tiny"):
         Runtime(Settings(model_weights={"asr_whisper_tiny": "/models/whisper"}))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from server.errors import InferenceError
+from server.errors import InferenceError, ModelRepositoryError
 from server.runtime import Runtime
 
 MINILM, USE = "text_embed_minilm", "text_embed_use_multilingual"
@@ -114,7 +114,7 @@ def test_missing_override_weights_fail_with_a_clear_message(runtime, model: str,
     settings = Settings(model_repo=runtime.settings.model_repo, model_weights={model: str(tmp_path / "none")})
     broken = Runtime(settings)
     try:
-        with pytest.raises(Exception, match="weights_path"):
+        with pytest.raises(ModelRepositoryError, match="weights_path"):
             embed(broken, model, ["anything"])
     finally:
         broken.close()

@@ -20,27 +20,35 @@ CLIP_S = 1.6
 CLIP_FPS = 15
 SPEECH_OFFSET = 16000  # the reading's first second is near-silent; clips start one second in
 
-# (file name, PyAV video encoder, decoded codec, PyAV audio encoder, its rate and layout, decoded codec)
+H264, HEVC, VP8, VP9, AV1 = (
+    VideoSpec(encoder, fps=CLIP_FPS)
+    for encoder in ("libx264", "libx265", "libvpx", "libvpx-vp9", "libsvtav1")
+)
+HEVC_10BIT = VideoSpec("libx265", fps=CLIP_FPS, pix_fmt="yuv420p10le")  # what phones record
+VORBIS = AudioSpec("vorbis", 44100, "stereo", {"strict": "experimental"})
+
+# (file name, video to encode, its decoded codec name, audio to encode, its decoded codec name)
 MATRIX = [
-    ("h264_aac.mp4", "libx264", "h264", AudioSpec("aac", 44100, "stereo"), "aac"),
-    ("hevc_aac.mp4", "libx265", "hevc", AudioSpec("aac", 48000), "aac"),
-    ("av1_opus.mp4", "libsvtav1", "av1", AudioSpec("libopus", 48000), "opus"),
-    ("h264_pcm.mov", "libx264", "h264", AudioSpec("pcm_s16le", 16000), "pcm_s16le"),
-    ("hevc_aac.mov", "libx265", "hevc", AudioSpec("aac", 44100, "stereo"), "aac"),
-    ("vp8_opus.webm", "libvpx", "vp8", AudioSpec("libopus", 48000, "stereo"), "opus"),
-    ("vp9_opus.webm", "libvpx-vp9", "vp9", AudioSpec("libopus", 48000), "opus"),
-    ("av1_opus.webm", "libsvtav1", "av1", AudioSpec("libopus", 48000), "opus"),
-    ("h264_mp3.mkv", "libx264", "h264", AudioSpec("libmp3lame", 22050), "mp3"),
-    ("vp9_pcm.mkv", "libvpx-vp9", "vp9", AudioSpec("pcm_s16le", 16000), "pcm_s16le"),
-    ("hevc_flac.mkv", "libx265", "hevc", AudioSpec("flac", 16000), "flac"),
-    ("av1_aac.mkv", "libsvtav1", "av1", AudioSpec("aac", 32000), "aac"),
+    ("h264_aac.mp4", H264, "h264", AudioSpec("aac", 44100, "stereo"), "aac"),
+    ("hevc_aac.mp4", HEVC, "hevc", AudioSpec("aac", 48000), "aac"),
+    ("av1_opus.mp4", AV1, "av1", AudioSpec("libopus", 48000), "opus"),
+    ("h264_pcm.mov", H264, "h264", AudioSpec("pcm_s16le", 16000), "pcm_s16le"),
+    ("hevc10_aac.mov", HEVC_10BIT, "hevc", AudioSpec("aac", 44100, "stereo"), "aac"),
+    ("vp8_opus.webm", VP8, "vp8", AudioSpec("libopus", 48000, "stereo"), "opus"),
+    ("vp8_vorbis.webm", VP8, "vp8", VORBIS, "vorbis"),
+    ("vp9_opus.webm", VP9, "vp9", AudioSpec("libopus", 48000), "opus"),
+    ("av1_opus.webm", AV1, "av1", AudioSpec("libopus", 48000), "opus"),
+    ("h264_mp3.mkv", H264, "h264", AudioSpec("libmp3lame", 22050), "mp3"),
+    ("vp9_pcm.mkv", VP9, "vp9", AudioSpec("pcm_s16le", 16000), "pcm_s16le"),
+    ("hevc_flac.mkv", HEVC, "hevc", AudioSpec("flac", 16000), "flac"),
+    ("av1_aac.mkv", AV1, "av1", AudioSpec("aac", 32000), "aac"),
     ("audio_aac.m4a", None, None, AudioSpec("aac", 44100), "aac"),
     ("audio_opus.ogg", None, None, AudioSpec("libopus", 48000), "opus"),
     ("audio_opus.webm", None, None, AudioSpec("libopus", 48000, "stereo"), "opus"),
     ("audio_mp3.mp3", None, None, AudioSpec("libmp3lame", 44100), "mp3"),
     ("audio_pcm.wav", None, None, AudioSpec("pcm_s16le", 8000), "pcm_s16le"),
-    ("video_h264.mp4", "libx264", "h264", None, None),
-    ("video_vp9.webm", "libvpx-vp9", "vp9", None, None),
+    ("video_h264.mp4", H264, "h264", None, None),
+    ("video_vp9.webm", VP9, "vp9", None, None),
 ]
 
 
@@ -77,15 +85,8 @@ def clips(
 ) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("codec_matrix")
     return {
-        name: write_recording(
-            folder / name,
-            CLIP_S,
-            VideoSpec(video_encoder, fps=CLIP_FPS) if video_encoder else None,
-            audio,
-            source_frames,
-            source_speech,
-        )
-        for name, video_encoder, _, audio, _ in MATRIX
+        name: write_recording(folder / name, CLIP_S, video, audio, source_frames, source_speech)
+        for name, video, _, audio, _ in MATRIX
     }
 
 
@@ -164,7 +165,7 @@ def test_codec_matrix(
     source_frames: list[np.ndarray],
     source_speech: np.ndarray,
     name: str,
-    _v: str | None,
+    _v: VideoSpec | None,
     video_codec: str | None,
     _a: AudioSpec | None,
     audio_codec: str | None,

@@ -147,6 +147,28 @@ def test_cut_after_its_index(
     assert name in message
 
 
+@pytest.mark.parametrize(
+    ("name", "audio", "keep_bytes", "problem"),
+    [
+        ("header.webm", AudioSpec("libopus", 48000), 300, "Matroska/WebM file is truncated or damaged"),
+        ("header.wav", AudioSpec("pcm_s16le"), 40, "WAV file is truncated or damaged"),
+        ("header.ogg", AudioSpec("libopus", 48000), 30, "Ogg file is truncated or damaged"),
+    ],
+)
+def test_cut_inside_the_header(
+    make: Callable[..., Path], tmp_path: Path, name: str, audio: AudioSpec, keep_bytes: int, problem: str
+) -> None:
+    whole = make(name, None, audio)
+    cut = tmp_path / name
+    cut.write_bytes(whole.read_bytes()[:keep_bytes])
+    _refused(cut, problem)
+
+
+def test_unreadable_file() -> None:
+    """A regular file whose read fails: Linux refuses to read address 0 of /proc/self/mem, even for root."""
+    _refused(Path("/proc/self/mem"), "file cannot be read (Input/output error)")
+
+
 def test_container_without_streams(tmp_path: Path, fixtures_dir: Path) -> None:
     path = without_tracks(fixtures_dir / "video" / "single_face.mp4", tmp_path / "no_tracks.mp4")
     _refused(path, "no audio or video stream")

@@ -188,15 +188,25 @@ def test_highest_version_folder_is_served(tmp_path: Path) -> None:
     rt.close()
 
 
-def test_broken_config_names_the_file(tmp_path: Path) -> None:
+def test_broken_config_names_the_file_and_spares_other_models(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    (repo / "add_sub" / "config.pbtxt").write_text("name: 'add_sub'\nmax_batch_size: lots\n")
-    with pytest.raises(ModelRepositoryError, match=r"add_sub/config.pbtxt"):
-        Runtime(Settings(model_repo=repo))
+    broken = repo / "broken"
+    (broken / "1").mkdir(parents=True)
+    (broken / "1" / "model.py").write_text(ADD_SUB)
+    (broken / "config.pbtxt").write_text("name: 'broken'\nmax_batch_size: lots\n")
+    rt = Runtime(Settings(model_repo=repo))
+    try:
+        with pytest.raises(ModelRepositoryError, match=r"broken/config.pbtxt"):
+            rt.infer("broken", {})
+        ones = np.ones((1, 2), np.float32)
+        np.testing.assert_allclose(rt.infer("add_sub", {"INPUT0": ones, "INPUT1": ones})["OUTPUT0"], 2 * ones)
+    finally:
+        rt.close()
 
 
 def test_missing_version_folder_is_named(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     (repo / "add_sub" / "1" / "model.py").unlink()
+    rt = Runtime(Settings(model_repo=repo))
     with pytest.raises(ModelRepositoryError, match="add_sub: no numeric version folder"):
-        Runtime(Settings(model_repo=repo))
+        rt.infer("add_sub", {})
