@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from server.errors import HireLensError
@@ -52,6 +53,8 @@ def _analyze(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # jieba and dlib's model package import pkg_resources, which warns on every start; users can't act on it
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     logging.basicConfig(level=os.environ.get("HIRELENS_LOG_LEVEL", "WARNING"))
     try:
         result = _analyze(args)

@@ -98,22 +98,31 @@ def analyze_recording(
 
 
 def analyze_text(answers: Sequence[TextAnswer], language: str = "auto") -> AnalysisResult:
-    """Analyse answers given as text: the same text and filler signals, no recording."""
+    """Analyse answers given as text: the same text and filler signals, no recording.
+
+    With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens).
+    """
     _check_language(language)
-    if language == "auto":
-        language = detect_language(" ".join(a.answer for a in answers))
     analyzers = text_analyzers(builtin_analyzers())
     features = RecordingFeatures()
     items = [
-        Answer(index=i, question=a.question, text=a.answer.strip(), language=language)
+        Answer(
+            index=i,
+            question=a.question,
+            text=a.answer.strip(),
+            language=detect_language(a.answer) if language == "auto" else language,
+        )
         for i, a in enumerate(answers)
     ]
+    interview_language = language
+    if language == "auto":
+        interview_language = detect_language(" ".join(a.text for a in items))
     analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in items]
     return AnalysisResult(
         duration_s=0.0,
-        language=language,
+        language=interview_language,
         quality=measure_capture(None, [], None, None),
         words=[],
         answers=analysed,
-        signals=run_analyzers(analyzers, _whole_interview(items, features, language), features),
+        signals=run_analyzers(analyzers, _whole_interview(items, features, interview_language), features),
     )

@@ -10,7 +10,7 @@ import pytest
 
 from server.analysis.base import Answer, RecordingFeatures
 from server.analysis.text.embedding import MINILM
-from server.analysis.text.keywords import KeywordAnalyzer, RuntimeEmbedder, english_candidates
+from server.analysis.text.keywords import KeywordAnalyzer, english_candidates, keybert
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -57,7 +57,7 @@ def test_runtime_embedder_reaches_minilm_through_the_runtime(runtime) -> None:
     before = (
         runtime.executor.loaded()[MINILM].batcher.stats.requests if MINILM in runtime.executor.loaded() else 0
     )
-    vectors = RuntimeEmbedder().embed([f"phrase {i}" for i in range(70)])  # more than one request of 64
+    vectors = keybert().model.embed([f"phrase {i}" for i in range(70)])  # more than one request of 64
     assert vectors.shape == (70, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert runtime.executor.loaded()[MINILM].batcher.stats.requests - before == 2

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jieba.analyse
 import numpy as np
-from keybert import KeyBERT
-from keybert.backend import BaseEmbedder
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from server.analysis.base import Answer, RecordingFeatures
@@ -90,18 +89,21 @@ ZH_KEYWORD_POS = ("n", "nr", "ns", "nt", "nz", "vn", "eng", "l", "j", "b", "an")
 not what the speaker did to it ("降到", "意味着")."""
 
 
-class RuntimeEmbedder(BaseEmbedder):
-    """KeyBERT's embedding backend, reaching MiniLM only through the model runtime (and its batcher)."""
+@functools.cache
+def keybert() -> Any:
+    """KeyBERT over a backend that reaches MiniLM only through the model runtime (and its batcher).
 
-    def __init__(self, model: str = MINILM) -> None:
-        super().__init__()
-        self.model = model
+    Built on first use: importing keybert pulls in sentence-transformers (seconds), which a command that
+    refuses a bad file at once should not pay.
+    """
+    from keybert import KeyBERT
+    from keybert.backend import BaseEmbedder
 
-    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
-        return embed(list(documents), self.model)
+    class RuntimeEmbedder(BaseEmbedder):
+        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+            return embed(list(documents), MINILM)
 
-
-KEYBERT = KeyBERT(model=RuntimeEmbedder())
+    return KeyBERT(model=RuntimeEmbedder())
 
 
 def english_candidates(text: str) -> list[str]:
@@ -127,7 +129,7 @@ def english_keywords(text: str) -> list[str]:
     candidates = english_candidates(text)
     if not candidates:
         return []
-    ranked = KEYBERT.extract_keywords(
+    ranked = keybert().extract_keywords(
         text,
         candidates=candidates,
         doc_embeddings=document_vector(split_sentences(text, "en"), "en", MINILM)[None, :],
