@@ -166,6 +166,8 @@ class WhisperBackend:
             ) from exc
         self.beam_size = int(params.get("beam_size") or 1)
         self.min_tail_s = float(params.get("min_tail_s") or 0)
+        self.invented_no_speech_prob = float(params.get("invented_no_speech_prob") or 0.6)
+        self.invented_word_prob = float(params.get("invented_word_prob") or 0.3)
         self.default_language = params.get("default_language") or "auto"
         # initial_prompt_<language>: the prompt used for that language unless a request sends INITIAL_PROMPT.
         self.prompts = {
@@ -198,6 +200,15 @@ class WhisperBackend:
             )
         return requested, 1.0
 
+    def _invented(self, segment: Segment) -> bool:
+        """A segment the recogniser itself doubts twice over: it judged the window probably not speech and
+        it is unsure of every word. Whisper writes such text on breaths and room noise after the last real
+        sentence ("这次是什么时候的" after the AISHELL clip, each word at p < 0.12)."""
+        probabilities = [w.probability for w in segment.words or []]
+        return segment.no_speech_prob > self.invented_no_speech_prob and (
+            not probabilities or max(probabilities) < self.invented_word_prob
+        )
+
     def _transcribe(self, request: Any) -> list[Any]:
         audio = _audio(self.pb_utils, request)
         language, language_prob = self._language(
@@ -225,6 +236,9 @@ class WhisperBackend:
                 condition_on_previous_text=False,
                 vad_filter=False,  # the pipeline runs VAD itself and sends speech regions
                 initial_prompt=prompt or None,
+                # Greedy decoding only, no sampling fallback: the same interview must always give the same
+                # transcript (and so the same scores); the fallback's sampling also invented tails on silence.
+                temperature=0.0,
             )
             for segment in transcript:  # lazy: each further 30 s window is decoded only when asked for
                 segments.append(segment)
@@ -232,6 +246,7 @@ class WhisperBackend:
                     # Whisper would decode the short rest again from the last word: a whole extra window
                     # that finds nothing or, worse, invents a "Thank you." (see MODEL_CARD.md).
                     break
+            segments = [s for s in segments if not self._invented(s)]
         words: list[Word] = []
         for segment in segments:
             pieces = segment.words or []
