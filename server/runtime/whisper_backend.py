@@ -20,13 +20,18 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment, Word
 
+from server.runtime.backend_utils import (
+    RequestError,
+    audio_input,
+    bytes_array,
+    parameters,
+    respond,
+    string_input,
+)
+
 SAMPLE_RATE = 16000
 # faster-whisper splits these languages into words at unicode boundaries, not at spaces (see its tokenizer).
 _UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
-
-
-class RequestError(ValueError):
-    """A request the model cannot serve; it fails that request alone."""
 
 
 def cache_dir() -> Path:
@@ -75,33 +80,6 @@ def assemble_split_model(parts: Sequence[Path], companions: Sequence[Path], targ
     return target
 
 
-def _parameters(config: dict[str, Any]) -> dict[str, str]:
-    return {key: value.get("string_value", "") for key, value in config.get("parameters", {}).items()}
-
-
-def _string_input(pb_utils: ModuleType, request: Any, name: str) -> str | None:
-    tensor = pb_utils.get_input_tensor_by_name(request, name)
-    if tensor is None:
-        return None
-    values = tensor.as_numpy().reshape(-1)
-    if values.size != 1:
-        raise RequestError(f"{name} must hold exactly one string, got {values.size}")
-    value = values[0]
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _audio(pb_utils: ModuleType, request: Any) -> np.ndarray:
-    tensor = pb_utils.get_input_tensor_by_name(request, "AUDIO")
-    if tensor is None:
-        raise RequestError("input AUDIO is missing")
-    audio = np.asarray(tensor.as_numpy(), dtype=np.float32)
-    if audio.ndim != 1:
-        raise RequestError(f"AUDIO must be 1-D 16 kHz mono samples, got shape {list(audio.shape)}")
-    if not np.isfinite(audio).all():
-        raise RequestError("AUDIO holds NaN or infinite samples")
-    return audio
-
-
 def _merge_word_pieces(words: list[Word]) -> list[Word]:
     """Join pieces Whisper emits without a leading space ("cold", "-hearted") into one word.
 
@@ -127,10 +105,6 @@ def _times(pairs: list[tuple[float, float]], duration: float) -> np.ndarray:
     return times
 
 
-def _bytes(texts: list[str]) -> np.ndarray:
-    return np.array([text.encode("utf-8") for text in texts], dtype=object)
-
-
 class WhisperBackend:
     """One Whisper model instance serving ``execute(requests)``; ``pb_utils`` is the one model.py imported."""
 
@@ -139,7 +113,7 @@ class WhisperBackend:
     ) -> None:
         self.pb_utils = pb_utils
         self.name = args["model_name"]
-        params = _parameters(json.loads(args["model_config"]))
+        params = parameters(json.loads(args["model_config"]))
         weights = Path(params["weights_path"]) if params.get("weights_path") else packaged_weights()
         # Without tokenizer.json faster-whisper would fetch one from the Hugging Face hub.
         missing = [
@@ -177,13 +151,7 @@ class WhisperBackend:
         }
 
     def execute(self, requests: list[Any]) -> list[Any]:
-        responses = []
-        for request in requests:
-            try:
-                responses.append(self.pb_utils.InferenceResponse(self._transcribe(request)))
-            except RequestError as exc:
-                responses.append(self.pb_utils.InferenceResponse(error=self.pb_utils.TritonError(str(exc))))
-        return responses
+        return respond(self.pb_utils, requests, self._transcribe)
 
     def _language(self, requested: str, audio: np.ndarray) -> tuple[str, float]:
         supported = self.model.supported_languages
@@ -210,19 +178,19 @@ class WhisperBackend:
         )
 
     def _transcribe(self, request: Any) -> list[Any]:
-        audio = _audio(self.pb_utils, request)
+        audio = audio_input(self.pb_utils, request)
         language, language_prob = self._language(
-            _string_input(self.pb_utils, request, "LANGUAGE") or self.default_language, audio
+            string_input(self.pb_utils, request, "LANGUAGE") or self.default_language, audio
         )
         Tensor = self.pb_utils.Tensor
         identified = [
-            Tensor("LANGUAGE", _bytes([language])),
+            Tensor("LANGUAGE", bytes_array([language])),
             Tensor("LANGUAGE_PROB", np.array([language_prob], dtype=np.float32)),
         ]
         wanted = set(request.requested_output_names())
         if wanted and wanted <= {"LANGUAGE", "LANGUAGE_PROB"}:  # language identification alone: skip decoding
             return identified
-        prompt = _string_input(self.pb_utils, request, "INITIAL_PROMPT")
+        prompt = string_input(self.pb_utils, request, "INITIAL_PROMPT")
         if prompt is None:
             prompt = self.prompts.get(language)
         duration = audio.size / SAMPLE_RATE
@@ -253,10 +221,10 @@ class WhisperBackend:
             words += pieces if language in _UNSPACED_LANGUAGES else _merge_word_pieces(pieces)
         probabilities = np.array([w.probability for w in words], dtype=np.float32)
         return [
-            Tensor("WORDS", _bytes([w.word.strip() for w in words])),
+            Tensor("WORDS", bytes_array([w.word.strip() for w in words])),
             Tensor("WORD_TIMES", _times([(w.start, w.end) for w in words], duration)),
             Tensor("WORD_PROBS", np.clip(probabilities, 0.0, 1.0)),
-            Tensor("SEGMENT_TEXTS", _bytes([s.text.strip() for s in segments])),
+            Tensor("SEGMENT_TEXTS", bytes_array([s.text.strip() for s in segments])),
             Tensor("SEGMENT_TIMES", _times([(s.start, s.end) for s in segments], duration)),
             Tensor("SEGMENT_AVG_LOGPROB", np.array([s.avg_logprob for s in segments], dtype=np.float32)),
             Tensor(
@@ -264,3 +232,20 @@ class WhisperBackend:
             ),
             *identified,
         ]
+
+
+def triton_model(packaged_weights: Callable[[], Path], pb_utils: ModuleType) -> type:
+    """The ``TritonPythonModel`` class of a Whisper model: ``packaged_weights`` finds its weights when no
+    ``weights_path`` is set, ``pb_utils`` is the one its model.py imported."""
+
+    class TritonPythonModel:
+        def initialize(self, args: dict[str, str]) -> None:
+            self.backend = WhisperBackend(args, packaged_weights, pb_utils)
+
+        def execute(self, requests: list[Any]) -> list[Any]:
+            return self.backend.execute(requests)
+
+        def finalize(self) -> None:
+            del self.backend
+
+    return TritonPythonModel

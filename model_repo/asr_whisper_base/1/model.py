@@ -14,7 +14,7 @@ try:
 except ImportError:
     from server.runtime import pb_utils  # inside HireLens
 
-from server.runtime.whisper_backend import WhisperBackend, assemble_split_model, cache_dir
+from server.runtime.whisper_backend import assemble_split_model, cache_dir, triton_model
 
 
 def _packaged_weights() -> Path:
@@ -36,14 +36,5 @@ def _packaged_weights() -> Path:
         ) from exc
 
 
-class TritonPythonModel:
-    """Triton Python-backend model; the work is done by the shared WhisperBackend."""
-
-    def initialize(self, args: dict[str, str]) -> None:
-        self.backend = WhisperBackend(args, _packaged_weights, pb_utils)
-
-    def execute(self, requests: list) -> list:
-        return self.backend.execute(requests)
-
-    def finalize(self) -> None:
-        del self.backend
+# Triton looks for a TritonPythonModel class here; WhisperBackend does the work.
+TritonPythonModel = triton_model(_packaged_weights, pb_utils)

@@ -18,6 +18,8 @@ try:
 except ImportError:
     from server.runtime import pb_utils  # inside HireLens
 
+from server.runtime.backend_utils import RequestError, parameters, respond
+
 MAX_FACES = 4
 POINTS = 5
 
@@ -34,9 +36,7 @@ class TritonPythonModel:
     """IMAGE [B, H, W, 3] RGB uint8 -> FACE_COUNT [B, 1], BOXES [B, 4, 5], LANDMARKS [B, 4, 5, 2]."""
 
     def initialize(self, args: dict[str, str]) -> None:
-        params = {
-            k: v.get("string_value", "") for k, v in json.loads(args["model_config"])["parameters"].items()
-        }
+        params = parameters(json.loads(args["model_config"]))
         path = Path(params["weights_path"]) if params.get("weights_path") else _packaged_predictor()
         try:
             self.predictor = dlib.shape_predictor(str(path))
@@ -54,28 +54,24 @@ class TritonPythonModel:
         self.adjust_threshold = float(params["adjust_threshold"])
 
     def execute(self, requests: list) -> list:
-        return [self._faces(request) for request in requests]
+        return respond(pb_utils, requests, self._faces)
 
-    def _faces(self, request: pb_utils.InferenceRequest) -> pb_utils.InferenceResponse:
+    def _faces(self, request: pb_utils.InferenceRequest) -> list[pb_utils.Tensor]:
         tensor = pb_utils.get_input_tensor_by_name(request, "IMAGE")
         images = None if tensor is None else tensor.as_numpy()
         if images is None or images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
             shape = "none" if images is None else f"{images.dtype} {list(images.shape)}"
-            return pb_utils.InferenceResponse(
-                error=pb_utils.TritonError(f"IMAGE must be uint8 [B, H, W, 3] RGB, got {shape}")
-            )
+            raise RequestError(f"IMAGE must be uint8 [B, H, W, 3] RGB, got {shape}")
         counts = np.zeros((len(images), 1), np.int32)
         boxes = np.full((len(images), MAX_FACES, 5), np.nan, np.float32)
         landmarks = np.full((len(images), MAX_FACES, POINTS, 2), np.nan, np.float32)
         for i, image in enumerate(images):
             counts[i, 0] = self._detect(np.ascontiguousarray(image), boxes[i], landmarks[i])
-        return pb_utils.InferenceResponse(
-            [
-                pb_utils.Tensor("FACE_COUNT", counts),
-                pb_utils.Tensor("BOXES", boxes),
-                pb_utils.Tensor("LANDMARKS", landmarks),
-            ]
-        )
+        return [
+            pb_utils.Tensor("FACE_COUNT", counts),
+            pb_utils.Tensor("BOXES", boxes),
+            pb_utils.Tensor("LANDMARKS", landmarks),
+        ]
 
     def _detect(self, image: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray) -> int:
         """Fill ``boxes`` and ``landmarks`` with the largest faces of one image; return how many."""

@@ -12,40 +12,18 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
-
 try:
     import triton_python_backend_utils as pb_utils  # inside a real Triton server
 except ImportError:
     from server.runtime import pb_utils  # inside HireLens
 
+from server.runtime.backend_utils import encode_text_requests, parameters
+
 WEIGHT_FILES = ("sp.model", "weights.npz")
 
 
-def _texts(request) -> list[str]:
-    """The request's TEXT rows as str; ValueError carries a message meant for the caller."""
-    tensor = pb_utils.get_input_tensor_by_name(request, "TEXT")
-    if tensor is None:
-        raise ValueError("input TEXT is missing")
-    array = tensor.as_numpy()
-    if array.ndim != 2 or array.shape[1] != 1:
-        raise ValueError(f"TEXT must have shape [batch, 1], got {list(array.shape)}")
-    texts = []
-    for item in array[:, 0]:
-        if isinstance(item, str):
-            texts.append(item)
-        elif isinstance(item, bytes):
-            try:
-                texts.append(item.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise ValueError(f"TEXT is not valid UTF-8: {exc}") from None
-        else:
-            raise ValueError(f"TEXT rows must be UTF-8 bytes, got {type(item).__name__}")
-    return texts
-
-
 def _weights_dir(config: dict) -> Path:
-    configured = config.get("parameters", {}).get("weights_path", {}).get("string_value", "")
+    configured = parameters(config).get("weights_path")
     if configured:
         path = Path(configured)
         missing = [name for name in WEIGHT_FILES if not (path / name).is_file()]
@@ -74,25 +52,7 @@ class TritonPythonModel:
         )
 
     def execute(self, requests: list) -> list:
-        parsed: list[tuple[list[str], str | None]] = []
-        for request in requests:
-            try:
-                parsed.append((_texts(request), None))
-            except ValueError as exc:
-                parsed.append(([], str(exc)))
-        flat = [text for texts, _ in parsed for text in texts]
-        vectors = np.zeros((0, self.dim), dtype=np.float32)
-        if flat:
-            vectors = self.model.encode(flat)
-        responses, row = [], 0
-        for texts, error in parsed:
-            if error is not None:
-                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(error)))
-                continue
-            embedding = pb_utils.Tensor("EMBEDDING", vectors[row : row + len(texts)])
-            responses.append(pb_utils.InferenceResponse([embedding]))
-            row += len(texts)
-        return responses
+        return encode_text_requests(pb_utils, requests, self.model.encode, self.dim)
 
     def finalize(self) -> None:
         self.model = None

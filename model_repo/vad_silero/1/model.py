@@ -15,6 +15,8 @@ try:
 except ImportError:
     from server.runtime import pb_utils  # inside HireLens
 
+from server.runtime.backend_utils import audio_input, parameters, refuse_weights_path, respond
+
 SAMPLE_RATE = 16000
 
 
@@ -22,14 +24,13 @@ class TritonPythonModel:
     """AUDIO (16 kHz mono float) -> SEGMENTS [n, 2] (start_s, end_s)."""
 
     def initialize(self, args: dict[str, str]) -> None:
-        params = {
-            k: v.get("string_value", "") for k, v in json.loads(args["model_config"])["parameters"].items()
-        }
-        if params.get("weights_path"):
-            raise pb_utils.TritonModelException(
-                f"vad_silero: weights_path '{params['weights_path']}' cannot be used: this model always runs "
-                "the Silero VAD v6 ONNX bundled in faster-whisper"
-            )
+        params = parameters(json.loads(args["model_config"]))
+        refuse_weights_path(
+            pb_utils,
+            "vad_silero",
+            params,
+            "this model always runs the Silero VAD v6 ONNX bundled in faster-whisper",
+        )
         self.options = VadOptions(
             threshold=float(params["threshold"]),
             min_silence_duration_ms=int(params["min_silence_duration_ms"]),
@@ -39,18 +40,13 @@ class TritonPythonModel:
         get_vad_model()  # load the ONNX session now rather than on the first request
 
     def execute(self, requests: list) -> list:
-        return [self._segments(request) for request in requests]
+        return respond(pb_utils, requests, self._segments)
 
-    def _segments(self, request: pb_utils.InferenceRequest) -> pb_utils.InferenceResponse:
-        tensor = pb_utils.get_input_tensor_by_name(request, "AUDIO")
-        audio = None if tensor is None else np.asarray(tensor.as_numpy(), dtype=np.float32)
-        if audio is None or audio.ndim != 1 or not np.isfinite(audio).all():
-            return pb_utils.InferenceResponse(
-                error=pb_utils.TritonError("AUDIO must be 1-D, finite, 16 kHz mono samples")
-            )
+    def _segments(self, request: pb_utils.InferenceRequest) -> list[pb_utils.Tensor]:
+        audio = audio_input(pb_utils, request)
         chunks = get_speech_timestamps(audio, self.options, sampling_rate=SAMPLE_RATE)
         samples = np.array([(c["start"], c["end"]) for c in chunks], dtype=np.float64).reshape(-1, 2)
         seconds = (samples / SAMPLE_RATE).astype(
             np.float32
         )  # divide in float64: hours of samples exceed 2**24
-        return pb_utils.InferenceResponse([pb_utils.Tensor("SEGMENTS", seconds)])
+        return [pb_utils.Tensor("SEGMENTS", seconds)]

@@ -16,6 +16,8 @@ try:
 except ImportError:
     from server.runtime import pb_utils  # inside HireLens
 
+from server.runtime.backend_utils import audio_input, parameters, refuse_weights_path, respond
+
 with warnings.catch_warnings():  # pyworld imports the deprecated pkg_resources
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     import pyworld
@@ -40,28 +42,19 @@ class TritonPythonModel:
     """AUDIO (16 kHz mono float) -> F0_HZ, LOUDNESS_DB (one value per hop) and HOP_S."""
 
     def initialize(self, args: dict[str, str]) -> None:
-        params = {
-            k: v.get("string_value", "") for k, v in json.loads(args["model_config"])["parameters"].items()
-        }
-        if params.get("weights_path"):
-            raise pb_utils.TritonModelException(
-                f"voice_prosody: weights_path '{params['weights_path']}' cannot be used: WORLD has no weights"
-            )
+        params = parameters(json.loads(args["model_config"]))
+        refuse_weights_path(pb_utils, "voice_prosody", params, "WORLD has no weights")
         self.f0_floor = float(params["f0_floor_hz"])
         self.f0_ceil = float(params["f0_ceil_hz"])
         self.hop_ms = float(params["hop_ms"])
         self.window_s = float(params["loudness_window_ms"]) / 1000
 
     def execute(self, requests: list) -> list:
-        return [self._prosody(request) for request in requests]
+        return respond(pb_utils, requests, self._prosody)
 
-    def _prosody(self, request: pb_utils.InferenceRequest) -> pb_utils.InferenceResponse:
-        tensor = pb_utils.get_input_tensor_by_name(request, "AUDIO")
-        audio = None if tensor is None else np.ascontiguousarray(tensor.as_numpy(), dtype=np.float64)
-        if audio is None or audio.ndim != 1 or not np.isfinite(audio).all():
-            return pb_utils.InferenceResponse(
-                error=pb_utils.TritonError("AUDIO must be 1-D, finite, 16 kHz mono samples")
-            )
+    def _prosody(self, request: pb_utils.InferenceRequest) -> list[pb_utils.Tensor]:
+        # pyworld takes contiguous float64
+        audio = np.ascontiguousarray(audio_input(pb_utils, request), dtype=np.float64)
         if audio.size:
             coarse, times = pyworld.dio(
                 audio, SAMPLE_RATE, f0_floor=self.f0_floor, f0_ceil=self.f0_ceil, frame_period=self.hop_ms
@@ -69,10 +62,8 @@ class TritonPythonModel:
             f0 = pyworld.stonemask(audio, coarse, times, SAMPLE_RATE)
         else:
             f0 = times = np.zeros(0)
-        return pb_utils.InferenceResponse(
-            [
-                pb_utils.Tensor("F0_HZ", f0.astype(np.float32)),
-                pb_utils.Tensor("LOUDNESS_DB", loudness_db(audio, times, self.window_s).astype(np.float32)),
-                pb_utils.Tensor("HOP_S", np.array([self.hop_ms / 1000], dtype=np.float32)),
-            ]
-        )
+        return [
+            pb_utils.Tensor("F0_HZ", f0.astype(np.float32)),
+            pb_utils.Tensor("LOUDNESS_DB", loudness_db(audio, times, self.window_s).astype(np.float32)),
+            pb_utils.Tensor("HOP_S", np.array([self.hop_ms / 1000], dtype=np.float32)),
+        ]
