@@ -30,9 +30,11 @@ def _check_language(language: str) -> None:
 
 
 def run_analyzers(analyzers: Sequence[Analyzer], answer: Answer, features: RecordingFeatures) -> Signals:
+    """Signals of one answer; an answer with no words gets no text signals rather than a row of zeros."""
     signals: Signals = {}
     for analyzer in analyzers:
-        signals.update(analyzer.analyze(answer, features))
+        if analyzer.needs_recording or answer.text:
+            signals.update(analyzer.analyze(answer, features))
     return signals
 
 

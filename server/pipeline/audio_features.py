@@ -22,6 +22,7 @@ PROSODY_MODEL = "voice_prosody"
 ASR_MODELS = {"en": "asr_whisper_tiny_en", "zh": "asr_whisper_base"}
 LANGUAGE_ID_MODEL = "asr_whisper_base"
 SUPPORTED_LANGUAGES = tuple(ASR_MODELS)
+UNDETERMINED = "und"
 
 VAD_WINDOW_S = 300.0
 ASR_CHUNK_S = 120.0
@@ -162,8 +163,8 @@ def measure_prosody(runtime: Runtime, spool: AudioSpool, chunks: list[tuple[floa
 
 def extract_speech(runtime: Runtime, spool: AudioSpool, language: str) -> SpeechFeatures:
     segments = detect_speech(runtime, spool)
-    if not segments:
-        return SpeechFeatures([], [], language if language != "auto" else "en", None, None, None)
+    if not segments:  # nothing to identify: "und" is BCP 47's "undetermined"
+        return SpeechFeatures([], [], language if language != "auto" else UNDETERMINED, None, None, None)
     chunks = speech_chunks(segments, spool)
     probability = None
     if language == "auto":
