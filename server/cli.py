@@ -1,4 +1,4 @@
-"""``hirelens``: the command line. It parses arguments, calls the pipeline and prints; nothing else."""
+"""``hirelens``: the command line. It parses arguments, runs one sub-command and prints; nothing else."""
 
 from __future__ import annotations
 
@@ -8,47 +8,21 @@ import logging
 import os
 import sys
 import warnings
-from pathlib import Path
 
+from server.commands import analyze
 from server.errors import HireLensError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
+COMMANDS = (analyze,)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hirelens", description="HireLens interview analysis and scoring.")
     commands = parser.add_subparsers(dest="command", required=True)
-    analyze = commands.add_parser("analyze", help="measure signals with evidence from an interview")
-    source = analyze.add_mutually_exclusive_group(required=True)
-    source.add_argument("video", nargs="?", type=Path, help="recording: video or audio file")
-    source.add_argument(
-        "--answers", type=Path, help='JSON list of {"question": ..., "answer": ...} (text only)'
-    )
-    analyze.add_argument(
-        "--questions", type=Path, help="JSON list of questions (strings, or objects with start_s/end_s)"
-    )
-    analyze.add_argument("--language", choices=("auto", "en", "zh"), default="auto")
-    analyze.add_argument("--json", action="store_true", help="print one JSON object")
-    analyze.add_argument("--config", type=Path, help="settings file (YAML)")
+    for command in COMMANDS:
+        command.register(commands)
     return parser
-
-
-def _analyze(args: argparse.Namespace) -> dict:
-    from server.config import Settings
-    from server.pipeline.analyze import analyze_recording, analyze_text
-    from server.pipeline.questions import load_questions, load_text_answers
-    from server.runtime import get_runtime
-
-    get_runtime(Settings.load(args.config))  # the process-wide runtime, with this command's settings
-    if args.answers is not None:
-        if args.questions is not None:
-            raise HireLensError(
-                "--questions applies to recordings; --answers already pairs questions and answers"
-            )
-        return analyze_text(load_text_answers(args.answers), args.language).to_dict()
-    questions = load_questions(args.questions) if args.questions else []
-    return analyze_recording(args.video, questions, args.language).to_dict()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     logging.basicConfig(level=os.environ.get("HIRELENS_LOG_LEVEL", "WARNING"))
     try:
-        result = _analyze(args)
+        result = args.run(args)
     except HireLensError as exc:
         print(f"hirelens: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -66,12 +40,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"hirelens: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    if args.json:
+    if isinstance(result, str):
+        print(result)
+    elif getattr(args, "json", False):
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        from server.report import render_analysis
-
-        print(render_analysis(result))
+        print(args.render(result))
     return 0
 
 

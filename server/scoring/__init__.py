@@ -1,0 +1,1 @@
+"""Scenarios (one job role's interview) and the scores, tags, fit and KPI baselines they produce."""
