@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/hirelens analyze samples/sample_interview.mp4 --questions samples/sample_interview.questions.json
+	$(BIN)/hirelens score samples/sample_interview.mp4 --scenario general_behavioral
 
 lint: setup
 	$(BIN)/ruff check .

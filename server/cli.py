@@ -9,12 +9,12 @@ import os
 import sys
 import warnings
 
-from server.commands import analyze
+from server.commands import analyze, scenarios, score
 from server.errors import HireLensError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
-COMMANDS = (analyze,)
+COMMANDS = (analyze, scenarios, score)
 
 
 def _parser() -> argparse.ArgumentParser:

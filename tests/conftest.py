@@ -26,3 +26,14 @@ def runtime():
     from server.runtime import get_runtime
 
     return get_runtime()
+
+
+@pytest.fixture(scope="session")
+def sample_analysis():
+    """The bundled sample interview analysed once, answers cut by the system itself (no timestamps)."""
+    from server.pipeline.analyze import analyze_recording
+    from server.pipeline.questions import Question, load_questions
+
+    sample = REPO_ROOT / "samples" / "sample_interview.mp4"
+    questions = [Question(question=q.question) for q in load_questions(sample.with_suffix(".questions.json"))]
+    return analyze_recording(sample, questions, language="auto")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from server.analysis.base import Analyzer, Answer, RecordingFeatures
 from server.analysis.language import detect_language
-from server.analysis.registry import builtin_analyzers, text_analyzers
+from server.analysis.registry import analyzers_for, text_analyzers
 from server.analysis.signals import Signals
 from server.errors import InputError, UnscorableError
 from server.media.audio_spool import AudioSpool
@@ -20,6 +20,7 @@ from server.pipeline.frames import FACE_MODEL, FrameObserver
 from server.pipeline.questions import Question, TextAnswer
 from server.pipeline.result import AnalysedAnswer, AnalysisResult
 from server.runtime import get_runtime
+from server.scoring.policy import Policy
 
 LANGUAGES = ("auto", "en", "zh")
 
@@ -57,12 +58,16 @@ def analyze_recording(
     path: Path,
     questions: Sequence[Question] = (),
     language: str = "auto",
+    policy: Policy | None = None,
 ) -> AnalysisResult:
-    """Analyse a video or audio recording of an interview with the process-wide runtime and its settings."""
+    """Analyse a video or audio recording of an interview with the process-wide runtime and its settings.
+
+    Analyzers the deployment ``policy`` forbids are never instantiated, so they cannot run.
+    """
     _check_language(language)
     runtime = get_runtime()
     settings = runtime.settings
-    analyzers = builtin_analyzers()
+    analyzers = analyzers_for(policy)
     probe(path, settings)  # refuse a bad file before any work
     observer = FrameObserver(runtime, detect_faces=any(FACE_MODEL in a.models for a in analyzers))
     with AudioSpool() as spool:
@@ -99,13 +104,15 @@ def analyze_recording(
     )
 
 
-def analyze_text(answers: Sequence[TextAnswer], language: str = "auto") -> AnalysisResult:
+def analyze_text(
+    answers: Sequence[TextAnswer], language: str = "auto", policy: Policy | None = None
+) -> AnalysisResult:
     """Analyse answers given as text: the same text and filler signals, no recording.
 
     With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens).
     """
     _check_language(language)
-    analyzers = text_analyzers(builtin_analyzers())
+    analyzers = text_analyzers(analyzers_for(policy))
     features = RecordingFeatures()
     items = [
         Answer(

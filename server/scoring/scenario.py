@@ -88,6 +88,17 @@ class SignalWeight(Strict):
     signal: str = Field(pattern=r"^[a-z]+(\.[a-z_]+)+$", description="a signal name, e.g. text.star.result")
     weight: float = Field(gt=0)
     norm: Norm
+    norm_by_language: dict[Literal["en", "zh"], Norm] = Field(
+        default_factory=dict,
+        description="a norm for answers in one language, used instead of `norm` for them (speaking rate is "
+        "words a minute in English but characters a minute in Chinese)",
+    )
+
+    def norm_for(self, language: str) -> Norm:
+        return self.norm_by_language.get(language, self.norm)  # type: ignore[call-overload]
+
+    def all_norms(self) -> list[Norm]:
+        return [self.norm, *self.norm_by_language.values()]
 
 
 class RubricLevel(Strict):

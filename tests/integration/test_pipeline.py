@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from server.pipeline.analyze import analyze_recording
-from server.pipeline.questions import Question, load_questions
 from server.pipeline.result import AnalysisResult
 from tests.conftest import REPO_ROOT
 
@@ -93,10 +92,8 @@ def test_aishell_character_error_rate_with_the_multilingual_model(fixtures_dir: 
 
 
 @pytest.fixture(scope="module")
-def sample_result() -> AnalysisResult:
-    """The sample interview, answers cut by the system itself (questions without timestamps)."""
-    questions = [Question(question=q.question) for q in load_questions(SAMPLE.with_suffix(".questions.json"))]
-    return analyze_recording(SAMPLE, questions, language="auto")
+def sample_result(sample_analysis) -> AnalysisResult:
+    return sample_analysis
 
 
 def test_sample_interview_answers_are_cut_where_they_really_are(sample_result: AnalysisResult) -> None:
