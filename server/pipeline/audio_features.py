@@ -25,7 +25,7 @@ SUPPORTED_LANGUAGES = tuple(ASR_MODELS)
 UNDETERMINED = "und"
 
 VAD_WINDOW_S = 300.0
-ASR_CHUNK_S = 120.0
+ASR_CHUNK_S = 60.0  # two Whisper windows: long enough to cut in silences, short enough to share out
 LANGUAGE_ID_S = 12.0
 PAD_S = 0.2
 MAX_CHUNKS_IN_FLIGHT = 4
@@ -126,39 +126,43 @@ def _words(out: Outputs, offset: float) -> list[Word]:
     return [w for w in found if w.text]
 
 
-def transcribe(
+def recognise(
     runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]], language: str
-) -> list[Word]:
-    """Chunks go to the recogniser a few at a time: enough to keep it busy, few enough to bound memory."""
+) -> tuple[list[Word], Prosody]:
+    """Words, pitch and loudness of every speech chunk.
+
+    Each chunk is read once and sent to the recogniser and the prosody model together; a few chunks are in
+    flight at a time, enough to keep every model instance busy and few enough to bound memory.
+    """
     model = ASR_MODELS[language]
-    in_flight: deque[tuple[float, Future[Outputs]]] = deque()
-    words: list[Word] = []
-    for a, b in chunks:
-        in_flight.append(
-            (a, runtime.infer_async(model, {"AUDIO": spool.read(a, b), "LANGUAGE": _bytes(language)}))
-        )
-        if len(in_flight) >= MAX_CHUNKS_IN_FLIGHT:
-            offset, future = in_flight.popleft()
-            words.extend(_words(future.result(), offset))
-    for offset, future in in_flight:
-        words.extend(_words(future.result(), offset))
-    return words
-
-
-def measure_prosody(runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]]) -> Prosody:
-    """Pitch and loudness on speech chunks, laid into recording-length arrays (silence stays unvoiced)."""
     hop = 0.01
     frames = int(spool.duration_s / hop) + 1
     f0 = np.zeros(frames, np.float32)
     loudness = np.full(frames, SILENCE_DB, np.float32)
-    for a, b in chunks:
-        out = runtime.infer(PROSODY_MODEL, {"AUDIO": spool.read(a, b)})
+    words: list[Word] = []
+    in_flight: deque[tuple[float, Future[Outputs], Future[Outputs]]] = deque()
+
+    def collect() -> None:
+        nonlocal hop
+        offset, asr, prosody = in_flight.popleft()
+        words.extend(_words(asr.result(), offset))
+        out = prosody.result()
         hop = float(out["HOP_S"].reshape(-1)[0])
-        first = round(a / hop)
+        first = round(offset / hop)
         chunk_f0 = out["F0_HZ"].reshape(-1)[: frames - first]
         f0[first : first + chunk_f0.size] = chunk_f0
         loudness[first : first + chunk_f0.size] = out["LOUDNESS_DB"].reshape(-1)[: chunk_f0.size]
-    return Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness)
+
+    for a, b in chunks:
+        audio = spool.read(a, b)
+        asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": _bytes(language)})
+        in_flight.append((a, asr, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio})))
+        if len(in_flight) >= MAX_CHUNKS_IN_FLIGHT:
+            collect()
+    while in_flight:
+        collect()
+    words.sort(key=lambda w: w.start_s)
+    return words, Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness)
 
 
 def extract_speech(runtime: Runtime, spool: AudioSpool, language: str) -> SpeechFeatures:
@@ -169,7 +173,5 @@ def extract_speech(runtime: Runtime, spool: AudioSpool, language: str) -> Speech
     probability = None
     if language == "auto":
         language, probability = choose_language(runtime, spool, chunks)
-    words = transcribe(runtime, spool, chunks, language)
-    return SpeechFeatures(
-        segments, words, language, probability, ASR_MODELS[language], measure_prosody(runtime, spool, chunks)
-    )
+    words, prosody = recognise(runtime, spool, chunks, language)
+    return SpeechFeatures(segments, words, language, probability, ASR_MODELS[language], prosody)
