@@ -1,0 +1,76 @@
+"""The gRPC server: the inference service, grpc.health.v1 and reflection on one port."""
+
+from __future__ import annotations
+
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from tritonclient.grpc import service_pb2, service_pb2_grpc
+
+from server.api.inference_servicer import InferenceServicer
+from server.runtime import Runtime
+
+INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
+
+# gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17 minutes of 16 kHz FP32 audio or
+# a batch of eight 1080p RGB frames, and still bounds what one call can make the server buffer. Longer media
+# belongs in the chunked upload API, not in one tensor.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+# Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
+# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch.
+MAX_WORKERS = 96
+
+# Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
+MAX_CONCURRENT_RPCS = 512
+
+
+def build_server(
+    runtime: Runtime,
+    address: str,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+    max_workers: int = MAX_WORKERS,
+    health_servicer: health.HealthServicer | None = None,
+) -> grpc.Server:
+    """A server bound to ``address``, not yet started.
+
+    Pass ``health_servicer`` to keep a handle for ``stop_gracefully``. Raises OSError when the address cannot
+    be bound (port in use, bad host).
+    """
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.so_reuseport", 0),  # a second server on a busy port must fail, not share it
+        ],
+        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+    )
+    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceServicer(runtime), server)
+
+    health_servicer = health_servicer or health.HealthServicer()
+    for service in ("", INFERENCE_SERVICE):
+        health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+
+    reflection.enable_server_reflection(
+        (INFERENCE_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise OSError(f"cannot listen on {address}: {exc}") from exc
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    return server
+
+
+def stop_gracefully(
+    server: grpc.Server, health_servicer: health.HealthServicer | None = None, grace_s: float = 5.0
+) -> None:
+    """Report NOT_SERVING (load balancers stop sending), let in-flight calls finish, then stop."""
+    if health_servicer is not None:
+        health_servicer.enter_graceful_shutdown()
+    server.stop(grace_s).wait()
