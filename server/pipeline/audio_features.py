@@ -16,6 +16,7 @@ from server.analysis.base import Prosody, Word
 from server.errors import UnscorableError
 from server.media.audio_spool import AudioSpool
 from server.runtime import Outputs, Runtime
+from server.runtime.backend_utils import bytes_array
 
 VAD_MODEL = "vad_silero"
 PROSODY_MODEL = "voice_prosody"
@@ -40,10 +41,6 @@ class SpeechFeatures:
     language_probability: float | None
     asr_model: str | None
     prosody: Prosody | None
-
-
-def _bytes(value: str) -> np.ndarray:
-    return np.array([value.encode()], dtype=object)
 
 
 def detect_speech(runtime: Runtime, spool: AudioSpool) -> list[tuple[float, float]]:
@@ -104,7 +101,9 @@ def choose_language(
     start = chunks[0][0]
     audio = spool.read(start, min(start + LANGUAGE_ID_S, chunks[0][1]))
     out = runtime.infer(
-        LANGUAGE_ID_MODEL, {"AUDIO": audio, "LANGUAGE": _bytes("auto")}, outputs=("LANGUAGE", "LANGUAGE_PROB")
+        LANGUAGE_ID_MODEL,
+        {"AUDIO": audio, "LANGUAGE": bytes_array(["auto"])},
+        outputs=("LANGUAGE", "LANGUAGE_PROB"),
     )
     language = out["LANGUAGE"].reshape(-1)[0].decode()
     probability = float(out["LANGUAGE_PROB"].reshape(-1)[0])
@@ -155,7 +154,7 @@ def recognise(
 
     for a, b in chunks:
         audio = spool.read(a, b)
-        asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": _bytes(language)})
+        asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])})
         in_flight.append((a, asr, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio})))
         if len(in_flight) >= MAX_CHUNKS_IN_FLIGHT:
             collect()

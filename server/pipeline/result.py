@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from server.analysis.base import Answer, Word
@@ -72,19 +72,6 @@ def _media(info: MediaInfo | None) -> dict[str, Any] | None:
     return {
         "container": info.container,
         "duration_s": round(info.duration_s, 3),
-        "video": None
-        if info.video is None
-        else {
-            "codec": info.video.codec,
-            "width": info.video.width,
-            "height": info.video.height,
-            "fps": info.video.fps,
-        },
-        "audio": None
-        if info.audio is None
-        else {
-            "codec": info.audio.codec,
-            "sample_rate": info.audio.sample_rate,
-            "channels": info.audio.channels,
-        },
+        "video": None if info.video is None else asdict(info.video),
+        "audio": None if info.audio is None else asdict(info.audio),
     }

@@ -10,6 +10,7 @@ from server.analysis.language import has_cjk
 from server.analysis.text.sentences import Sentence
 from server.analysis.text.tokens import tokenize
 from server.runtime import get_runtime, infer_async
+from server.runtime.backend_utils import bytes_array
 
 MINILM = "text_embed_minilm"
 USE_MULTILINGUAL = "text_embed_use_multilingual"
@@ -48,9 +49,7 @@ def embed(texts: Sequence[str], model: str) -> np.ndarray:
     max_batch_size rows, all in flight at once, so the dynamic batcher can group them (and other callers')."""
     rows = get_runtime().repository.get(model).config.max_batch_size or 1
     futures = [
-        infer_async(
-            model, {"TEXT": np.array([[t.encode("utf-8")] for t in texts[i : i + rows]], dtype=object)}
-        )
+        infer_async(model, {"TEXT": bytes_array(texts[i : i + rows]).reshape(-1, 1)})
         for i in range(0, len(texts), rows)
     ]
     return np.concatenate([future.result()["EMBEDDING"] for future in futures])
