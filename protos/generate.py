@@ -44,7 +44,9 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         fresh = generate(Path(tmp))
-        stale = [str(p) for p in fresh if not (STUBS / p).exists() or not filecmp.cmp(Path(tmp) / p, STUBS / p)]
+        stale = [
+            str(p) for p in fresh if not (STUBS / p).exists() or not filecmp.cmp(Path(tmp) / p, STUBS / p)
+        ]
     if stale:
         print("stale generated stubs (run python protos/generate.py):", *stale, sep="\n  ", file=sys.stderr)
         return 1
