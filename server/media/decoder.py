@@ -13,6 +13,9 @@ becomes silence, its video frame is missing. FFmpeg's demuxers resync past damag
 themselves. A ``MediaError`` follows only when a stream that has packets yields nothing at all, when what was
 read ends well short of the length an indexed container declares (a truncated upload), or when reading the
 file fails outright (an I/O error).
+
+Progress and cancellation: ``on_progress`` gets the decoded share of the declared length every few packets;
+an exception it raises (a cancellation) stops the pass, and the container is closed on the way out.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ _TRUNCATION_SHARE = 0.01
 # Containers whose header states the length apart from the data present. FFmpeg derives a WAV's or Ogg's
 # length from what is in the file and estimates an MP3's from its bit rate: truncation cannot show there.
 _EXACT_LENGTH = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"})
+# on_progress runs every this many packets: a few hundred times a second of decoding, a negligible cost.
+_PROGRESS_PACKETS = 16
+# The audio-only pass's share of decoding progress when audio is read first.
+_AUDIO_PASS_SHARE = 0.05
 
 
 def decode(
@@ -55,16 +62,44 @@ def decode(
     on_frame: Callable[[SampledFrame], None],
     audio: AudioSpool,
     analysis_width: int = 480,
+    on_progress: Callable[[float], None] | None = None,
+    on_audio: Callable[[], None] | None = None,
 ) -> MediaInfo:
     """Decode ``path`` once: ``on_frame`` gets each sampled frame in time order, ``audio`` gets all audio.
 
     Frames are sampled at ``settings.frame_rate`` per second, turned upright, and scaled down (never up) to
     ``analysis_width``. Returns what was actually decoded: its real duration, the displayed frame size and
-    the measured frame rate. Raises ``MediaError`` for input that cannot be used.
+    the measured frame rate. Raises ``MediaError`` for input that cannot be used. ``on_progress`` gets the
+    share decoded so far (0-1, by packet time against the declared length; 0 while that is unknown) every
+    few packets; whatever it raises stops decoding.
+
+    ``on_audio()`` is called once, as soon as the spool holds all audio. With it, a file with both streams is
+    read twice: audio alone first (demuxing and decoding audio costs a few percent of the video), then the
+    video, so speech work can run on the spool while the video is still being decoded.
     """
     container, info = open_media(path, settings)
     with container:
-        return _Decoding(path.name, container, info, settings, on_frame, audio, analysis_width).run()
+        decoding = _Decoding(path.name, container, info, settings, on_frame, audio, analysis_width)
+        if on_audio is None or decoding.audio is None or decoding.video is None:
+            decoding.on_progress = on_progress
+            result = decoding.run()
+            if on_audio is not None:
+                on_audio()
+            return result
+        if on_progress is not None:
+            decoding.on_progress = lambda share: on_progress(_AUDIO_PASS_SHARE * share)
+        decoding.read([decoding.audio])
+    on_audio()
+    container, _ = open_media(path, settings)
+    with container:
+        video_pass = _Decoding(path.name, container, info, settings, on_frame, audio, analysis_width)
+        video_pass.take_audio(decoding)
+        if on_progress is not None:
+            video_pass.on_progress = lambda share: on_progress(
+                _AUDIO_PASS_SHARE + (1 - _AUDIO_PASS_SHARE) * share
+            )
+        video_pass.read([video_pass.video])
+        return video_pass.result()
 
 
 class _Decoding:
@@ -98,16 +133,36 @@ class _Decoding:
         self.last_video_s = 0.0
         self.display_size: tuple[int, int] | None = None
         self.last_error = ""
+        self.on_progress: Callable[[float], None] | None = None
 
     def run(self) -> MediaInfo:
-        streams = [stream for stream in (self.video, self.audio) if stream is not None]
+        self.read([stream for stream in (self.video, self.audio) if stream is not None])
+        return self.result()
+
+    def read(self, streams: list[av.stream.Stream]) -> None:
+        """Demux and decode ``streams`` to the end of the file."""
         try:
-            for packet in self.container.demux(streams):
+            for count, packet in enumerate(self.container.demux(streams)):
+                if self.on_progress is not None and count % _PROGRESS_PACKETS == 0:
+                    self.on_progress(self._share(packet))
                 self._packet(packet)
         except av.error.FFmpegError as error:
             raise MediaError(f"{self.name}: reading the file failed ({error.strerror or error})") from error
         self._spool_resampled(self.resampler.resample(None))
-        return self._result()
+
+    def take_audio(self, audio_pass: _Decoding) -> None:
+        """Count the audio another pass over the same file decoded, as if this pass had."""
+        self.spool_start = audio_pass.spool_start
+        self.audio_packets = audio_pass.audio_packets
+        self.skipped = audio_pass.skipped
+        self.last_error = audio_pass.last_error
+
+    def _share(self, packet: av.Packet) -> float:
+        """How far into the declared length this packet lies (0-1); 0 when either is unknown."""
+        if not self.info.duration_s or packet.pts is None or packet.time_base is None:
+            return 0.0
+        t = float(packet.pts * packet.time_base) - self.origin_s
+        return min(1.0, max(0.0, t / self.info.duration_s))
 
     def _packet(self, packet: av.Packet) -> None:
         if packet.size:  # the demuxer's closing empty packets only flush the decoders
@@ -197,7 +252,7 @@ class _Decoding:
                 f"{self.name}: recording runs past the limit of {self.settings.max_duration_s / 3600:.1f} h"
             )
 
-    def _result(self) -> MediaInfo:
+    def result(self) -> MediaInfo:
         video, audio = self.info.video, self.info.audio
         if video is not None:
             if self.video_frames == 0 and self.video_packets:

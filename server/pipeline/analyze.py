@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from server.analysis.base import Analyzer, Answer, RecordingFeatures
@@ -14,7 +15,8 @@ from server.media.audio_spool import AudioSpool
 from server.media.decoder import decode
 from server.media.probe import probe
 from server.pipeline.answers import cut_answers
-from server.pipeline.audio_features import extract_speech
+from server.pipeline.audio_features import SpeechFeatures, extract_speech
+from server.pipeline.cancel import CancelToken, ProgressCallback, ProgressReporter
 from server.pipeline.capture import measure_capture
 from server.pipeline.frames import FACE_MODEL, FrameObserver
 from server.pipeline.questions import Question, TextAnswer
@@ -30,10 +32,17 @@ def _check_language(language: str) -> None:
         raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not '{language}'")
 
 
-def run_analyzers(analyzers: Sequence[Analyzer], answer: Answer, features: RecordingFeatures) -> Signals:
+def run_analyzers(
+    analyzers: Sequence[Analyzer],
+    answer: Answer,
+    features: RecordingFeatures,
+    cancel: CancelToken | None = None,
+) -> Signals:
     """Signals of one answer; an answer with no words gets no text signals rather than a row of zeros."""
     signals: Signals = {}
     for analyzer in analyzers:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         if analyzer.needs_recording or answer.text:
             signals.update(analyzer.analyze(answer, features))
     return signals
@@ -59,21 +68,64 @@ def analyze_recording(
     questions: Sequence[Question] = (),
     language: str = "auto",
     policy: Policy | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> AnalysisResult:
     """Analyse a video or audio recording of an interview with the process-wide runtime and its settings.
 
-    Analyzers the deployment ``policy`` forbids are never instantiated, so they cannot run.
+    Analyzers the deployment ``policy`` forbids are never instantiated, so they cannot run. ``progress`` gets
+    ``("decoding", share)`` then ``("analysing", share)``, each share rising to 1, at most ten times a second.
+    ``cancel`` stops the analysis with ``Cancelled``: no new model call starts after the next check (within
+    0.1 s), calls already running finish first (a speech chunk of at most 60 s: one to two core-seconds), so
+    once it has raised no work of this analysis is left on the cores, and its audio spool and decoder are
+    closed.
     """
     _check_language(language)
     runtime = get_runtime()
     settings = runtime.settings
     analyzers = analyzers_for(policy)
+    reporter = ProgressReporter(progress)
     probe(path, settings)  # refuse a bad file before any work
+
+    def decoded(share: float) -> None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        reporter.report("decoding", share)
+
     observer = FrameObserver(runtime, detect_faces=any(FACE_MODEL in a.models for a in analyzers))
-    with AudioSpool() as spool:
-        info = decode(path, settings, observer, spool)
-        frames = observer.finish()
-        speech = extract_speech(runtime, spool, language)
+    # Speech runs in a thread of its own from the moment the audio is spooled, beside the video decode and
+    # face detection: the two halves then share the cores instead of taking turns. ``stop`` ends it early
+    # when the caller cancels or the decode fails.
+    stop = CancelToken(check=(lambda: cancel.cancelled) if cancel is not None else None, interval_s=0.0)
+    speech_share = [0.0]
+    with AudioSpool() as spool, ThreadPoolExecutor(1, thread_name_prefix="hirelens-speech") as worker:
+        speech_job: list[Future[SpeechFeatures]] = []
+
+        def speech_progress(share: float) -> None:
+            speech_share[0] = share  # read by this thread, which alone reports progress
+
+        def start_speech() -> None:
+            speech_job.append(worker.submit(extract_speech, runtime, spool, language, stop, speech_progress))
+
+        reporter.report("decoding", 0.0)
+        try:
+            info = decode(path, settings, observer, spool, on_progress=decoded, on_audio=start_speech)
+            frames = observer.finish()
+        except BaseException:
+            observer.abandon()
+            stop.cancel()
+            if speech_job:
+                wait(speech_job)  # it settles its own model calls
+            raise
+        reporter.report("decoding", 1.0)
+        while True:
+            reporter.report("analysing", 0.8 * speech_share[0])
+            if wait(speech_job, timeout=0.1).done:
+                break
+            if cancel is not None and cancel.cancelled:
+                stop.cancel()
+        speech = speech_job[0].result()
+        reporter.report("analysing", 0.8)
         duration = max(info.duration_s, spool.duration_s, frames[-1].t if frames else 0.0)
         quality = measure_capture(info, frames, spool, speech)
     if not speech.segments and not frames:
@@ -89,8 +141,14 @@ def analyze_recording(
         frame_rate=settings.frame_rate,
     )
     answers = cut_answers(questions, speech.segments, speech.words, duration, speech.language)
-    analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in answers]
+    spans = len(answers) + 1
+    analysed = []
+    for i, answer in enumerate(answers):
+        analysed.append(AnalysedAnswer(answer, run_analyzers(analyzers, answer, features, cancel)))
+        reporter.report("analysing", 0.8 + 0.2 * (i + 1) / spans)
     whole = _whole_interview(answers, features, speech.language)
+    signals = run_analyzers(analyzers, whole, features, cancel)
+    reporter.report("analysing", 1.0)
     models = {"asr": speech.asr_model} if speech.asr_model else {}
     return AnalysisResult(
         duration_s=duration,
@@ -98,7 +156,7 @@ def analyze_recording(
         quality=quality,
         words=speech.words,
         answers=analysed,
-        signals=run_analyzers(analyzers, whole, features),
+        signals=signals,
         media=info,
         models=models,
     )

@@ -7,7 +7,8 @@ Only speech regions reach the recogniser: Whisper invents text on silence, and s
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from server.analysis.base import Prosody, Word
 from server.errors import UnscorableError
 from server.media.audio_spool import AudioSpool
+from server.pipeline.cancel import CancelToken
 from server.runtime import Outputs, Runtime
 from server.runtime.backend_utils import bytes_array
 
@@ -29,7 +31,7 @@ VAD_WINDOW_S = 300.0
 ASR_CHUNK_S = 60.0  # two Whisper windows: long enough to cut in silences, short enough to share out
 LANGUAGE_ID_S = 12.0
 PAD_S = 0.2
-MAX_CHUNKS_IN_FLIGHT = 4
+_POLL_S = 0.1  # how often waiting for the recogniser looks at the cancel token
 SILENCE_DB = -100.0  # what voice_prosody reports for digital silence
 
 
@@ -125,25 +127,45 @@ def _words(out: Outputs, offset: float) -> list[Word]:
     return [w for w in found if w.text]
 
 
+def model_instances(runtime: Runtime, model: str) -> int:
+    """How many instances serve ``model``: requests beyond that would only queue."""
+    groups = runtime.repository.get(model).config.instance_group
+    return max(1, sum(group.count or 1 for group in groups))
+
+
+def settle(futures: Iterable[Future[Outputs]]) -> None:
+    """Wait until ``futures`` are finished, whatever their outcome: used on the way out of a cancelled or
+    failed analysis, so none of its model calls still runs once the analysis has ended."""
+    wait(list(futures))
+
+
 def recognise(
-    runtime: Runtime, spool: AudioSpool, chunks: list[tuple[float, float]], language: str
+    runtime: Runtime,
+    spool: AudioSpool,
+    chunks: list[tuple[float, float]],
+    language: str,
+    cancel: CancelToken | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[list[Word], Prosody]:
     """Words, pitch and loudness of every speech chunk.
 
-    Each chunk is read once and sent to the recogniser and the prosody model together; a few chunks are in
-    flight at a time, enough to keep every model instance busy and few enough to bound memory.
+    Each chunk is read once and sent to the recogniser and the prosody model together. Only as many chunks
+    are in flight as the recogniser has instances, the next sent as soon as one finishes: every instance stays
+    busy, and a cancellation finds nothing queued, only calls already running (they finish; one chunk is at
+    most ASR_CHUNK_S of audio). ``progress`` gets the share of chunks recognised.
     """
     model = ASR_MODELS[language]
+    limit = model_instances(runtime, model)
     hop = 0.01
     frames = int(spool.duration_s / hop) + 1
     f0 = np.zeros(frames, np.float32)
     loudness = np.full(frames, SILENCE_DB, np.float32)
     words: list[Word] = []
-    in_flight: deque[tuple[float, Future[Outputs], Future[Outputs]]] = deque()
+    in_flight: dict[Future[Outputs], tuple[float, Future[Outputs]]] = {}
 
-    def collect() -> None:
+    def collect(asr: Future[Outputs]) -> None:
         nonlocal hop
-        offset, asr, prosody = in_flight.popleft()
+        offset, prosody = in_flight.pop(asr)
         words.extend(_words(asr.result(), offset))
         out = prosody.result()
         hop = float(out["HOP_S"].reshape(-1)[0])
@@ -152,25 +174,56 @@ def recognise(
         f0[first : first + chunk_f0.size] = chunk_f0
         loudness[first : first + chunk_f0.size] = out["LOUDNESS_DB"].reshape(-1)[: chunk_f0.size]
 
-    for a, b in chunks:
-        audio = spool.read(a, b)
-        asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])})
-        in_flight.append((a, asr, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio})))
-        if len(in_flight) >= MAX_CHUNKS_IN_FLIGHT:
-            collect()
-    while in_flight:
-        collect()
+    todo = deque(chunks)
+    done = 0
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < limit:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                a, b = todo.popleft()
+                audio = spool.read(a, b)
+                asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])})
+                in_flight[asr] = (a, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}))
+            finished, _ = wait(list(in_flight), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            for asr in finished:
+                collect(asr)
+                done += 1
+                if progress is not None:
+                    progress(done / len(chunks))
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+    except BaseException:
+        settle(f for asr, (_, prosody) in in_flight.items() for f in (asr, prosody))
+        raise
     words.sort(key=lambda w: w.start_s)
     return words, Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness)
 
 
-def extract_speech(runtime: Runtime, spool: AudioSpool, language: str) -> SpeechFeatures:
+def extract_speech(
+    runtime: Runtime,
+    spool: AudioSpool,
+    language: str,
+    cancel: CancelToken | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> SpeechFeatures:
+    """VAD, language identification when ``language`` is auto, then words and prosody.
+
+    ``progress`` gets the share done (VAD and language id count for a tenth, recognition the rest).
+    """
+    report = progress or (lambda fraction: None)
     segments = detect_speech(runtime, spool)
+    report(0.05)
     if not segments:  # nothing to identify: "und" is BCP 47's "undetermined"
         return SpeechFeatures([], [], language if language != "auto" else UNDETERMINED, None, None, None)
     chunks = speech_chunks(segments, spool)
     probability = None
     if language == "auto":
+        if cancel is not None:
+            cancel.raise_if_cancelled()
         language, probability = choose_language(runtime, spool, chunks)
-    words, prosody = recognise(runtime, spool, chunks, language)
+    report(0.1)
+    words, prosody = recognise(
+        runtime, spool, chunks, language, cancel, lambda share: report(0.1 + 0.9 * share)
+    )
     return SpeechFeatures(segments, words, language, probability, ASR_MODELS[language], prosody)

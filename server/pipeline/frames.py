@@ -7,7 +7,7 @@ frames wait for their faces, which bounds memory whatever the recording's length
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 
 import numpy as np
 
@@ -59,6 +59,13 @@ class FrameObserver:
         while self._pending:
             self._resolve_oldest()
         return self.observations
+
+    def abandon(self) -> None:
+        """Wait out the face requests still queued or running, ignoring their results: after a failed or
+        cancelled decode, nothing of this recording keeps the face model busy once the analysis has ended."""
+        futures = [future for *_, future in self._pending if future is not None]
+        self._pending.clear()
+        wait(futures)
 
     def _resolve_oldest(self) -> None:
         t, luma, change, future = self._pending.popleft()
