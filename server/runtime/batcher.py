@@ -8,6 +8,7 @@ list, one response per request). Models with ``max_batch_size: 0`` get one reque
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -17,7 +18,12 @@ from dataclasses import dataclass, field
 
 from server.runtime import pb_utils
 
+log = logging.getLogger(__name__)
+
 ExecuteFn = Callable[[list[pb_utils.InferenceRequest]], list[pb_utils.InferenceResponse]]
+# Called after each successful execute with (model name, rows in the batch, seconds the execute took), on the
+# worker thread: a metrics exporter needs per-execution timings, which BatchStats' counters cannot give.
+BatchObserver = Callable[[str, int, float], None]
 
 
 @dataclass(slots=True)
@@ -59,7 +65,10 @@ class DynamicBatcher:
         max_batch_size: int,
         max_queue_delay_us: int,
         name: str = "",
+        on_batch: BatchObserver | None = None,
     ) -> None:
+        self.name = name
+        self.on_batch = on_batch
         self.max_batch_size = max_batch_size
         self.max_queue_delay_s = max_queue_delay_us / 1e6
         self.stats = BatchStats()
@@ -140,6 +149,7 @@ class DynamicBatcher:
         batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
         if not batch:
             return
+        started = time.perf_counter()
         try:
             responses = execute([item.request for item in batch])
             if len(responses) != len(batch):
@@ -148,7 +158,13 @@ class DynamicBatcher:
             for item in batch:
                 item.future.set_exception(exc)
             return
+        seconds = time.perf_counter() - started
         rows = sum(item.rows for item in batch)
+        if self.on_batch is not None:
+            try:
+                self.on_batch(self.name, rows, seconds)
+            except Exception:  # an observer's bug must never fail the requests it watched
+                log.exception("batch observer failed", extra={"model": self.name})
         with self._stats_lock:
             self.stats.executions += 1
             self.stats.requests += len(batch)

@@ -12,7 +12,7 @@ from tritonclient.grpc import model_config_pb2
 
 from server.errors import ModelRepositoryError
 from server.runtime import pb_utils
-from server.runtime.batcher import DynamicBatcher
+from server.runtime.batcher import BatchObserver, DynamicBatcher
 from server.runtime.device import instance_kind
 from server.runtime.repository import ModelEntry
 
@@ -39,7 +39,9 @@ def _instance_groups(config: model_config_pb2.ModelConfig) -> list[tuple[str, in
 class LoadedModel:
     """A model's instances behind one dynamic batcher."""
 
-    def __init__(self, entry: ModelEntry, weight_overrides: dict[str, str]) -> None:
+    def __init__(
+        self, entry: ModelEntry, weight_overrides: dict[str, str], on_batch: BatchObserver | None = None
+    ) -> None:
         self.entry = entry
         module = _load_module(entry)
         config = model_config_pb2.ModelConfig()
@@ -71,6 +73,7 @@ class LoadedModel:
             if config.HasField("dynamic_batching")
             else 0,
             name=entry.name,
+            on_batch=on_batch,
         )
         log.info(
             "model loaded", extra={"model": entry.name, "kind": self.kind, "instances": len(self.instances)}
@@ -92,6 +95,15 @@ class LocalExecutor:
         self._models: dict[str, LoadedModel] = {}
         self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
+        self._batch_observers: list[BatchObserver] = []
+
+    def add_batch_observer(self, observer: BatchObserver) -> None:
+        """Call ``observer(model, rows, seconds)`` after every model execution (metrics hook)."""
+        self._batch_observers.append(observer)
+
+    def _on_batch(self, model: str, rows: int, seconds: float) -> None:
+        for observer in list(self._batch_observers):
+            observer(model, rows, seconds)
 
     def model(self, entry: ModelEntry) -> LoadedModel:
         """The loaded model; one that failed to load keeps failing with the same error, without retrying."""
@@ -101,7 +113,7 @@ class LocalExecutor:
             loaded = self._models.get(entry.name)
             if loaded is None:
                 try:
-                    loaded = LoadedModel(entry, self._overrides.get(entry.name, {}))
+                    loaded = LoadedModel(entry, self._overrides.get(entry.name, {}), self._on_batch)
                 except Exception as exc:
                     self._failed[entry.name] = exc
                     raise

@@ -1,0 +1,1 @@
+"""Operating the server: Prometheus metrics, the gRPC metrics interceptor and structured JSON logs."""
