@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/hirelens score samples/sample_interview.mp4 --scenario general_behavioral
+	$(BIN)/hirelens demo
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python protos/generate.py --check
 
 test: lint
 	$(BIN)/pytest

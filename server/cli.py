@@ -9,12 +9,12 @@ import os
 import sys
 import warnings
 
-from server.commands import analyze, scenarios, score, serve
+from server.commands import analyze, demo, keys, scenarios, score, serve
 from server.errors import HireLensError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70
-COMMANDS = (analyze, scenarios, score, serve)
+COMMANDS = (analyze, scenarios, score, serve, keys, demo)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,13 +6,79 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from server.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+GIB = 1024**3
+
+
+class TenantSettings(BaseModel):
+    """One tenant (a recruiting platform or an employer) as the operator declares it.
+
+    Only SHA-256 hashes of API keys appear here: ``hirelens keys new TENANT`` prints a key and its hash.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    api_key_sha256: list[str] = Field(default_factory=list, description="hex SHA-256 of each API key")
+    webhook_url: str | None = Field(default=None, description="POSTed to when a job ends")
+    webhook_secret: str | None = Field(default=None, description="HMAC-SHA256 key for webhook signatures")
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hex_digests(cls, hashes: list[str]) -> list[str]:
+        for digest in hashes:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError(f"'{digest[:12]}...' is not a lower-case hex SHA-256 digest (64 characters)")
+        return hashes
+
+
+class TlsSettings(BaseModel):
+    """Server certificate and key (PEM); with ``client_ca_file`` clients must present a certificate (mTLS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+
+class ServerSettings(BaseModel):
+    """``hirelens serve``: where it listens, where it keeps jobs, how much it takes on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(default="127.0.0.1:8001", description="gRPC host:port (Triton's gRPC port)")
+    metrics_port: int | None = Field(default=8002, ge=0, le=65535, description="Prometheus; null = off")
+    metrics_host: str = "127.0.0.1"
+    data_dir: Path = Field(default=Path.home() / ".hirelens", description="uploads and the SQLite file")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    workers: int = Field(default=1, ge=1, le=64, description="interviews analysed at once")
+    max_queued_jobs: int = Field(default=100, ge=1, description="beyond this, uploads get RESOURCE_EXHAUSTED")
+    max_upload_bytes: int = Field(default=4 * GIB, gt=0, description="largest recording accepted")
+    retention_s: float = Field(default=0, ge=0, description="keep recordings this long after analysis")
+    policy: str | None = Field(default=None, description="deployment policy for every job, e.g. eu")
+    tenants: list[TenantSettings] = Field(default_factory=list)
+    tls: TlsSettings | None = None
+    inference_requires_api_key: bool = Field(
+        default=False,
+        description="require a tenant API key on the Triton inference protocol too (probes stay open)",
+    )
+    log_json: bool = True
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.expanduser() / 'hirelens.db'}"
+
+
 class Settings(BaseModel):
     """What an operator may set, from a YAML file or HIRELENS_* environment variables."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key must not silently start with defaults
 
     model_repo: Path = Field(default=PROJECT_ROOT / "model_repo", description="Triton model repository")
     model_weights: dict[str, str] = Field(
@@ -22,12 +88,22 @@ class Settings(BaseModel):
     frame_rate: float = Field(default=2.0, gt=0, le=30, description="video frames sampled per second")
     max_duration_s: float = Field(default=4 * 3600, gt=0, description="longest recording accepted")
     max_frame_pixels: int = Field(default=7680 * 4320, gt=0, description="largest frame accepted (8K)")
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
+        """The settings in ``path`` (if given) over the defaults, then HIRELENS_* variables over both; a
+        missing file, bad YAML or a wrong field is an ``InputError`` naming the file and the field."""
         data: dict = {}
         if path is not None:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except OSError as exc:
+                raise InputError(f"settings file {path}: {exc.strerror or exc}") from None
+            except yaml.YAMLError as exc:
+                raise InputError(f"settings file {path} is not valid YAML: {exc}") from None
+            if not isinstance(data, dict):
+                raise InputError(f"settings file {path} must hold a mapping of settings")
         if repo := os.environ.get("HIRELENS_MODEL_REPO"):
             data["model_repo"] = repo
         if weights := os.environ.get("HIRELENS_MODEL_WEIGHTS"):
@@ -35,4 +111,16 @@ class Settings(BaseModel):
             data.setdefault("model_weights", {}).update({k.strip(): v.strip() for k, v in pairs})
         if rate := os.environ.get("HIRELENS_FRAME_RATE"):
             data["frame_rate"] = float(rate)
-        return cls.model_validate(data)
+        if url := os.environ.get("HIRELENS_DATABASE_URL"):
+            data.setdefault("server", {})["database_url"] = url
+        if data_dir := os.environ.get("HIRELENS_DATA_DIR"):
+            data.setdefault("server", {})["data_dir"] = data_dir
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            where = f"settings file {path}" if path is not None else "settings"
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise InputError(f"{where}: {problems}") from None

@@ -1,7 +1,8 @@
-"""The gRPC server: the inference service, grpc.health.v1 and reflection on one port."""
+"""The gRPC server: the inference service, the HireLens API, grpc.health.v1 and reflection on one port."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent import futures
 
 import grpc
@@ -20,11 +21,16 @@ INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceServic
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
-# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch.
-MAX_WORKERS = 96
+# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch; uploads and
+# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) hold one each as well.
+MAX_WORKERS = 160
 
 # Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
 MAX_CONCURRENT_RPCS = 512
+
+
+# (service full name, function that adds its servicer to a server)
+Service = tuple[str, Callable[[grpc.Server], None]]
 
 
 def build_server(
@@ -33,11 +39,14 @@ def build_server(
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     max_workers: int = MAX_WORKERS,
     health_servicer: health.HealthServicer | None = None,
+    services: Sequence[Service] = (),
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
+    credentials: grpc.ServerCredentials | None = None,
 ) -> grpc.Server:
-    """A server bound to ``address``, not yet started.
+    """A server bound to ``address``, not yet started: the inference protocol plus ``services``.
 
-    Pass ``health_servicer`` to keep a handle for ``stop_gracefully``. Raises OSError when the address cannot
-    be bound (port in use, bad host).
+    Pass ``health_servicer`` to keep a handle for ``stop_gracefully``; ``credentials`` for TLS. Raises OSError
+    when the address cannot be bound (port in use, bad host).
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -47,19 +56,24 @@ def build_server(
             ("grpc.so_reuseport", 0),  # a second server on a busy port must fail, not share it
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        interceptors=list(interceptors),
     )
     service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceServicer(runtime), server)
+    for _, add in services:
+        add(server)
+    names = [INFERENCE_SERVICE, *(name for name, _ in services)]
 
     health_servicer = health_servicer or health.HealthServicer()
-    for service in ("", INFERENCE_SERVICE):
+    for service in ("", *names):
         health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
 
-    reflection.enable_server_reflection(
-        (INFERENCE_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    reflection.enable_server_reflection((*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     try:
-        port = server.add_insecure_port(address)
+        if credentials is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
     except RuntimeError as exc:
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     if port == 0:

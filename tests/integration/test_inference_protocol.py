@@ -8,9 +8,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import threading
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +24,7 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException, serialize_byte_tensor
 
 from server.api.tensors import decode_bytes, encode_bytes
+from tests.server_process import ServerProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS = (
@@ -40,40 +39,12 @@ MODELS = (
 TEXTS = ["I led the migration and cut costs by 20%.", "We shipped on time.", "团队合作很重要"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[subprocess.Popen, str]]:
     """``hirelens serve`` on a free loopback port, ready; its stderr goes to a file the failures can show."""
-    address = f"127.0.0.1:{free_port()}"
-    log = tmp_path_factory.mktemp("serve") / "stderr.txt"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--address", address],
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    client = triton.InferenceServerClient(address)
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, f"server exited: {log.read_text()}"
-        try:
-            if client.is_server_ready():
-                break
-        except InferenceServerException:
-            pass
-        assert time.monotonic() < deadline, f"server not ready in 30 s: {log.read_text()}"
-        time.sleep(0.2)
-    client.close()
-    yield process, address
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    server = ServerProcess(tmp_path_factory.mktemp("serve")).start()
+    yield server.process, server.address
+    server.kill()
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +259,24 @@ def test_sigterm_stops_the_server_cleanly(served):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", int(address.rsplit(":", 1)[1])))
         sock.listen()
+
+
+def test_inference_can_require_the_tenants_api_keys(tmp_path):
+    server = ServerProcess(tmp_path, server={"inference_requires_api_key": True}).start()
+    try:
+        client = triton.InferenceServerClient(server.address)
+        assert client.is_server_live() and client.is_server_ready()  # probes stay open
+        with pytest.raises(InferenceServerException, match="missing API key"):
+            client.get_model_repository_index()
+        with pytest.raises(InferenceServerException, match="unknown API key"):
+            client.get_model_metadata("voice_prosody", headers={"x-api-key": "hl_wrong"})
+        key = {"x-api-key": server.keys["acme"]}
+        assert client.get_model_metadata("voice_prosody", headers=key).name == "voice_prosody"
+        text = triton.InferInput("TEXT", [1, 1], "BYTES")
+        text.set_data_from_numpy(np.array([[TEXTS[0].encode()]], dtype=object))
+        with pytest.raises(InferenceServerException, match="missing API key"):
+            client.infer("text_embed_minilm", [text])
+        assert client.infer("text_embed_minilm", [text], headers=key).as_numpy("EMBEDDING").shape == (1, 384)
+        client.close()
+    finally:
+        server.stop()

@@ -327,13 +327,13 @@ def test_wait_resumes_the_watch_after_unavailable(server: tuple[Servicer, str]) 
 def test_wait_raises_for_failed_and_cancelled_jobs(server: tuple[Servicer, str]) -> None:
     servicer, address = server
     failed = _job(
-        interview_pb2.FAILED, error=interview_pb2.JobError(code=3, reason="NO_SPEECH", message="silent")
+        interview_pb2.FAILED, error=interview_pb2.JobError(code=3, reason="NOT_SCORABLE", message="silent")
     )
     servicer.watch_script = [[_job(interview_pb2.DECODING), failed], [_job(interview_pb2.CANCELLED)]]
     with _client(address) as client:
         with pytest.raises(JobFailed) as caught:
             client.wait("job-1")
-        assert caught.value.reason == "NO_SPEECH" and caught.value.message == "silent"
+        assert caught.value.reason == "NOT_SCORABLE" and caught.value.message == "silent"
         assert caught.value.code is grpc.StatusCode.INVALID_ARGUMENT and caught.value.job.job_id == "job-1"
         with pytest.raises(JobCancelled):
             client.wait("job-1")
@@ -368,7 +368,9 @@ def test_async_submit_streams_chunks(server: tuple[Servicer, str], tmp_path: Pat
 
     async def run() -> str:
         async with AsyncHireLensClient(address, KEY) as client:
-            job = await client.submit(recording, scenario="sales", idempotency_key="fixed-key-123")
+            job = await client.submit(
+                recording, scenario="sales", candidate_ref="c-2", idempotency_key="fixed-key-123"
+            )
             return job.job_id
 
     assert asyncio.run(run()) == "job-fixed-ke"

@@ -1,7 +1,7 @@
 """Exceptions: one class per gRPC status a caller handles differently, with the server's details attached.
 
 The server puts a ``google.rpc.Status`` in the ``grpc-status-details-bin`` trailer: a ``BadRequest`` naming
-each wrong field and an ``ErrorInfo`` whose ``reason`` is stable (``NO_SPEECH``, ``QUEUE_FULL``). Programs
+each wrong field and an ``ErrorInfo`` whose ``reason`` is stable (``NOT_SCORABLE``, ``QUEUE_FULL``). Programs
 should branch on the class and ``reason``, never on the message text.
 """
 

@@ -585,7 +585,7 @@ _STATES = list(JobState)  # in proto enum order: UNSPECIFIED = 0 ... CANCELLED =
 
 @dataclass(frozen=True, slots=True)
 class JobError:
-    """Why a job failed: ``reason`` is stable ("BAD_MEDIA", "NO_SPEECH"), ``code`` is the gRPC code."""
+    """Why a job failed: ``reason`` is stable ("BAD_MEDIA", "NOT_SCORABLE"), ``code`` is the gRPC code."""
 
     code: int
     reason: str

@@ -69,7 +69,9 @@ class InterviewServiceServicer:
         """Client streaming: the first message is `metadata`, every later one a `chunk` of the recording in order.
         Returns the job once the whole recording is on the server's disk; analysis goes on in the background.
         The same idempotency key (per tenant) returns the job it created the first time, never a second job.
-        RESOURCE_EXHAUSTED when the job queue is full, INVALID_ARGUMENT for bad metadata or an oversized file.
+        INVALID_ARGUMENT for bad metadata or an oversized file, NOT_FOUND for an unknown scenario,
+        FAILED_PRECONDITION for a scenario the deployment policy forbids, RESOURCE_EXHAUSTED when the job queue
+        is full. A recording that turns out unreadable or unscorable fails its job (JobError), not the upload.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,96 @@
+"""The client-streamed upload: metadata first, then chunks written straight to disk.
+
+Memory stays flat whatever the file size (one chunk at a time); a broken or oversized stream leaves no file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from hirelens.v1 import interview_pb2
+
+from server.api.status import ApiError
+
+MAX_FILENAME_SUFFIX = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedUpload:
+    path: Path
+    size_bytes: int
+
+
+def first_message(
+    requests: Iterator[interview_pb2.UploadInterviewRequest],
+) -> interview_pb2.InterviewMetadata:
+    """The metadata, which must come first: without it the server would not know what it is storing."""
+    first = next(requests, None)
+    if first is None or first.WhichOneof("part") != "metadata":
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "the first UploadInterview message must carry 'metadata', the recording's chunks follow it",
+            field="metadata",
+        )
+    return first.metadata
+
+
+def suffix(filename: str) -> str:
+    """The extension of the caller's file name (the decoder probes content, but ``.webm`` helps some
+    demuxers); nothing else of the name is kept, it may be personal."""
+    ext = Path(filename).suffix.lower()
+    return ext if ext[1:].isalnum() and len(ext) <= MAX_FILENAME_SUFFIX else ""
+
+
+def receive_chunks(
+    requests: Iterator[interview_pb2.UploadInterviewRequest],
+    folder: Path,
+    ext: str,
+    max_bytes: int,
+    expected_bytes: int = 0,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ReceivedUpload:
+    """Write the remaining messages' chunks to a new file in ``folder``; refuse a second metadata message, an
+    empty recording, more than ``max_bytes``, or a size that differs from the one announced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="upload-", suffix=ext, dir=folder)
+    path = Path(name)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for message in requests:
+                if message.WhichOneof("part") != "chunk":
+                    raise ApiError(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        "only the first UploadInterview message may carry metadata; later ones carry chunks",
+                        field="chunk",
+                    )
+                size += len(message.chunk)
+                if size > max_bytes:
+                    raise ApiError(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        f"recording exceeds the server's limit of {max_bytes} bytes",
+                        field="chunk",
+                        reason="UPLOAD_TOO_LARGE",
+                    )
+                out.write(message.chunk)
+                if on_bytes is not None:
+                    on_bytes(len(message.chunk))
+        if size == 0:
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT, "the upload holds no recording bytes", field="chunk"
+            )
+        if expected_bytes and size != expected_bytes:
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"received {size} bytes, metadata.size_bytes announced {expected_bytes}: upload incomplete",
+                field="metadata.size_bytes",
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return ReceivedUpload(path, size)

@@ -1,0 +1,127 @@
+"""``hirelens demo``: the whole product on one machine. A server on the embedded defaults (local executor,
+SQLite in a temporary folder), the bundled sample interview scored through the client SDK with a progress
+bar, the report printed, the server stopped."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from server.config import PROJECT_ROOT
+from server.errors import HireLensError
+
+SAMPLE = PROJECT_ROOT / "samples" / "sample_interview.mp4"
+PREFERRED_PORTS = (8001, 8002)  # Triton's gRPC and metrics ports
+READY_TIMEOUT_S = 120.0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("demo", help="start a server, score the sample interview through the SDK")
+    parser.add_argument("--video", type=Path, default=SAMPLE, help="recording to score (the bundled sample)")
+    parser.add_argument("--scenario", default="general_behavioral", help="scenario id (general_behavioral)")
+    parser.set_defaults(run=run)
+
+
+def _port(preferred: int) -> int:
+    """The preferred port when it is free, else any free one: a demo must not fail on a busy 8001."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(process: subprocess.Popen, address: str, log: Path) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if process.poll() is not None:
+                raise HireLensError(f"the server exited while starting:\n{log.read_text(errors='replace')}")
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise HireLensError(f"the server was not ready in {READY_TIMEOUT_S:.0f} s")
+            time.sleep(0.25)
+
+
+def _config(folder: Path, address: str, metrics_port: int, key_hash: str) -> Path:
+    import yaml
+
+    settings = {
+        "server": {
+            "address": address,
+            "metrics_port": metrics_port,
+            "data_dir": str(folder / "data"),
+            "tenants": [{"name": "demo", "api_key_sha256": [key_hash]}],
+        }
+    }
+    path = folder / "hirelens.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+def run(args: argparse.Namespace) -> str:
+    import hirelens_client
+
+    from server.commands.progress import ProgressBar
+    from server.jobs.tenants import hash_api_key, new_api_key
+
+    if not args.video.is_file():
+        raise HireLensError(f"recording {args.video} does not exist")
+    api_key = new_api_key()
+    with tempfile.TemporaryDirectory(prefix="hirelens-demo-") as tmp:
+        folder = Path(tmp)
+        address = f"127.0.0.1:{_port(PREFERRED_PORTS[0])}"
+        metrics_port = _port(PREFERRED_PORTS[1])
+        config = _config(folder, address, metrics_port, hash_api_key(api_key))
+        log = folder / "server.log"
+        print(
+            f"hirelens demo: starting the server on {address} (metrics on :{metrics_port})", file=sys.stderr
+        )
+        with log.open("wb") as log_file:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        try:
+            _wait_ready(server, address, log)
+            print(f"hirelens demo: scoring {args.video.name} with '{args.scenario}'", file=sys.stderr)
+            bar = ProgressBar()
+            with hirelens_client.HireLensClient(address, api_key=api_key) as client:
+                try:
+                    result = client.score(
+                        args.video,
+                        scenario=args.scenario,
+                        candidate_ref="demo-candidate",
+                        on_upload=bar.upload,
+                        on_progress=bar.job,
+                    )
+                finally:
+                    bar.done()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        print("hirelens demo: server stopped", file=sys.stderr)
+    return hirelens_client.render_report(result)

@@ -1,0 +1,153 @@
+"""Jobs under stress, against real ``hirelens serve`` processes: a crash mid-job, a full queue, a cancelled
+job's CPU, a 2 GB upload's memory, and 20 interviews uploaded at once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+from hirelens.v1 import interview_pb2, interview_pb2_grpc
+
+from tests.integration.test_api import TERMINAL, auth, upload, wait
+from tests.server_process import REPO_ROOT, ServerProcess
+
+pytestmark = pytest.mark.slow
+SAMPLE = REPO_ROOT / "samples" / "sample_interview.mp4"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def wait_for_state(stub, server, job_id: str, states: set[int], timeout_s: float = 120) -> interview_pb2.Job:
+    for job in stub.WatchJob(
+        interview_pb2.WatchJobRequest(job_id=job_id), metadata=auth(server), timeout=timeout_s
+    ):
+        if job.state in states:
+            return job
+    raise AssertionError(f"job {job_id} never reached {states}")
+
+
+@pytest.fixture
+def server(tmp_path) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path / "server", server={"max_queued_jobs": 2}).start()
+    yield process
+    process.kill()
+
+
+def test_a_server_killed_mid_job_finishes_the_job_after_restart(server):
+    with grpc.insecure_channel(server.address) as channel:
+        stub = interview_pb2_grpc.InterviewServiceStub(channel)
+        job = upload(channel, server, SAMPLE, candidate_ref="crash")
+        wait_for_state(stub, server, job.job_id, {interview_pb2.ANALYSING})
+    server.kill()  # SIGKILL: no shutdown code runs
+    server.start()
+    with grpc.insecure_channel(server.address) as channel:
+        ended = wait(channel, server, job.job_id)
+    assert ended.state == interview_pb2.DONE, ended.error
+    assert ended.attempts == 2 and ended.result.competencies
+
+
+def test_a_full_queue_refuses_uploads_with_resource_exhausted(server):
+    with grpc.insecure_channel(server.address) as channel:
+        stub = interview_pb2_grpc.InterviewServiceStub(channel)
+        running = upload(channel, server, SAMPLE)
+        wait_for_state(stub, server, running.job_id, {interview_pb2.DECODING, interview_pb2.ANALYSING})
+        queued = [upload(channel, server, SAMPLE) for _ in range(2)]  # max_queued_jobs: 2
+        with pytest.raises(grpc.RpcError) as caught:
+            upload(channel, server, SAMPLE)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "queue is full" in caught.value.details()
+        for job in (running, *queued):  # nothing accepted is lost
+            stub.CancelJob(interview_pb2.CancelJobRequest(job_id=job.job_id), metadata=auth(server))
+            assert wait(channel, server, job.job_id).state == interview_pb2.CANCELLED
+
+
+def test_a_cancelled_job_stops_using_cpu(server):
+    with grpc.insecure_channel(server.address) as channel:
+        stub = interview_pb2_grpc.InterviewServiceStub(channel)
+        job = upload(channel, server, SAMPLE)
+        wait_for_state(stub, server, job.job_id, {interview_pb2.ANALYSING})
+        before = cpu_seconds(server.process.pid)
+        time.sleep(1.0)
+        busy = cpu_seconds(server.process.pid) - before
+        assert busy > 0.15, f"the analysis should be busy before the cancel ({busy:.2f} s CPU in 1 s)"
+        stub.CancelJob(interview_pb2.CancelJobRequest(job_id=job.job_id), metadata=auth(server))
+        assert wait(channel, server, job.job_id).state == interview_pb2.CANCELLED
+        time.sleep(1.0)  # in-flight model calls finish
+        before = cpu_seconds(server.process.pid)
+        time.sleep(2.0)
+        idle = cpu_seconds(server.process.pid) - before
+    assert idle < 0.3, f"server used {idle:.2f} s CPU in the 2 s after the cancel"
+
+
+def test_a_2_gb_upload_streams_to_disk_without_memory_growth(server):
+    chunk = os.urandom(1024 * 1024)
+    total = 2 * 1024**3
+    peak = [rss_bytes(server.process.pid)]
+    start_rss = peak[0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_bytes(server.process.pid))
+            time.sleep(0.05)
+
+    def requests() -> Iterator[interview_pb2.UploadInterviewRequest]:
+        yield interview_pb2.UploadInterviewRequest(
+            metadata=interview_pb2.InterviewMetadata(
+                scenario_id="general_behavioral", candidate_ref="big", filename="big.mp4", size_bytes=total
+            )
+        )
+        for _ in range(total // len(chunk)):
+            yield interview_pb2.UploadInterviewRequest(chunk=chunk)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    with grpc.insecure_channel(server.address) as channel:
+        stub = interview_pb2_grpc.InterviewServiceStub(channel)
+        job = stub.UploadInterview(requests(), metadata=auth(server), timeout=600)
+        done.set()
+        watcher.join()
+        assert job.uploaded_bytes == total
+        ended = wait(channel, server, job.job_id)  # random bytes: refused by the decoder, file deleted
+    assert ended.state == interview_pb2.FAILED and ended.error.reason == "BAD_MEDIA"
+    growth = peak[0] - start_rss
+    assert growth < 150 * 1024**2, f"server memory grew {growth / 1024**2:.0f} MB during a 2 GB upload"
+    assert not list((server.folder / "data" / "uploads").glob("*"))
+
+
+def test_twenty_concurrent_uploads_of_the_sample_all_complete(tmp_path):
+    server = ServerProcess(tmp_path / "server", server={"max_queued_jobs": 20}).start()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+
+            def one(i: int) -> interview_pb2.Job:
+                job = upload(channel, server, SAMPLE, candidate_ref=f"c{i}", idempotency_key=f"twenty-{i}")
+                return wait(channel, server, job.job_id, timeout_s=1800)
+
+            with ThreadPoolExecutor(20) as pool:
+                jobs = list(pool.map(one, range(20)))
+    finally:
+        server.stop()
+    assert len({j.job_id for j in jobs}) == 20
+    assert all(j.state == interview_pb2.DONE for j in jobs), [(j.state, j.error) for j in jobs]
+    scores = {round(j.result.overall.score, 2) for j in jobs}
+    assert len(scores) == 1, scores  # the same recording scores the same every time
+    assert all(j.state in TERMINAL for j in jobs)
