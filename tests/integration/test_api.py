@@ -6,8 +6,10 @@ end-to-end tests. Media: ``../shared/fixtures`` (provenance in its README) and t
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import urllib.request
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,8 +166,6 @@ def test_the_same_idempotency_key_never_makes_a_second_job(channel, server, fixt
 
 def test_text_answers_are_scored_at_once(channel, server):
     stub = interview_pb2_grpc.InterviewServiceStub(channel)
-    import json
-
     answers = json.loads((REPO_ROOT / "samples" / "sample_interview.answers.json").read_text())
     result = stub.ScoreAnswers(
         interview_pb2.ScoreAnswersRequest(
@@ -382,3 +382,34 @@ def test_scenarios_list_get_and_validate(channel, server):
     with pytest.raises(grpc.RpcError) as caught:
         stub.GetScenario(scenario_pb2.GetScenarioRequest(id="astronaut"), metadata=auth(server))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- operations ---------------------------------------------------------------------------------------------
+
+
+def test_metrics_count_the_calls_and_jobs(channel, server, fixtures_dir):
+    job = upload(channel, server, speech_wav(fixtures_dir), candidate_ref="metrics-1")
+    wait(channel, server, job.job_id)
+    url = f"http://127.0.0.1:{server.metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        text = reply.read().decode()
+    assert (
+        'hirelens_grpc_requests_total{code="OK",method="UploadInterview",service="hirelens.v1.InterviewService"}'
+        in text
+    )
+    assert 'hirelens_jobs_total{state="done"}' in text and "hirelens_job_queue_depth" in text
+    assert 'hirelens_model_batch_size_count{model="asr_whisper_tiny_en"}' in text
+    assert "hirelens_upload_bytes_total" in text
+
+
+def test_the_server_log_is_json_without_personal_data(channel, server, fixtures_dir):
+    job = upload(channel, server, speech_wav(fixtures_dir), candidate_ref="private-ref-4711")
+    wait(channel, server, job.job_id)
+    lines = [line for line in server.log_text().splitlines() if line.startswith("{")]
+    assert lines, server.log_text()
+    records = [json.loads(line) for line in lines]
+    assert all({"ts", "level", "logger", "message"} <= set(r) for r in records)
+    assert any(job.job_id in json.dumps(r) for r in records)  # jobs are traceable by id
+    everything = server.log_text()
+    assert "private-ref-4711" not in everything
+    assert not any(key in everything for key in server.keys.values())
