@@ -413,3 +413,30 @@ def test_the_server_log_is_json_without_personal_data(channel, server, fixtures_
     everything = server.log_text()
     assert "private-ref-4711" not in everything
     assert not any(key in everything for key in server.keys.values())
+
+
+def test_an_upload_past_its_deadline_leaves_no_job_and_no_file(channel, server, fixtures_dir):
+    stub = interview_pb2_grpc.InterviewServiceStub(channel)
+
+    def slow() -> Iterator[interview_pb2.UploadInterviewRequest]:
+        yield interview_pb2.UploadInterviewRequest(
+            metadata=interview_pb2.InterviewMetadata(
+                scenario_id="general_behavioral", candidate_ref="slow-1", idempotency_key="slow-upload"
+            )
+        )
+        for _ in range(20):
+            yield interview_pb2.UploadInterviewRequest(chunk=b"\0" * 65536)
+            time.sleep(0.1)
+
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.UploadInterview(slow(), metadata=auth(server), timeout=0.5)
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    deadline = time.monotonic() + 10
+    while list((server.folder / "data" / "uploads").glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list((server.folder / "data" / "uploads").glob("*"))  # the partial file is gone
+    # the key was never used: the same upload, complete this time, makes its job now
+    job = upload(
+        channel, server, speech_wav(fixtures_dir), candidate_ref="slow-1", idempotency_key="slow-upload"
+    )
+    assert wait(channel, server, job.job_id).state == interview_pb2.DONE

@@ -280,3 +280,31 @@ def test_inference_can_require_the_tenants_api_keys(tmp_path):
         client.close()
     finally:
         server.stop()
+
+
+def test_a_stream_without_the_key_is_refused_when_keys_are_required(tmp_path):
+    server = ServerProcess(tmp_path, server={"inference_requires_api_key": True}).start()
+    try:
+        samples = triton.InferInput("AUDIO", [1600], "FP32")
+        samples.set_data_from_numpy(np.zeros(1600, dtype=np.float32))
+        for headers, expected in ((None, "missing API key"), ({"x-api-key": server.keys["acme"]}, None)):
+            client = triton.InferenceServerClient(server.address)
+            results: list = []
+            done = threading.Event()
+
+            def callback(result, error, results=results, done=done):
+                results.append((result, error))
+                done.set()
+
+            client.start_stream(callback, headers=headers)
+            client.async_stream_infer("voice_prosody", [samples])
+            assert done.wait(30)
+            client.stop_stream()
+            client.close()
+            result, error = results[0]
+            if expected is None:
+                assert error is None and result.as_numpy("F0_HZ") is not None
+            else:
+                assert error is not None and expected in str(error)
+    finally:
+        server.stop()
