@@ -1,17 +1,39 @@
-"""Opening the job database: one engine and session factory per process, schema created on open."""
+"""Opening the job database: one engine and session factory per process, schema migrated on open."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.jobs.models import Base
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The first revision: the schema as ``metadata.create_all`` made it before there were migrations.
+BASELINE_REVISION = "0001"
+# Key of the PostgreSQL advisory lock every migrating process takes ("hlmigrat" as 8 bytes); any constant
+# works as long as nothing else in the database uses it.
+MIGRATION_LOCK_KEY = 0x686C6D6967726174
+VERSION_TABLE = "alembic_version"
+
+log = logging.getLogger(__name__)
+# Alembic's own INFO lines (plugin set-up when it is imported, "Will assume non-transactional DDL", untrue
+# here: the migration runs in our transaction) would reach the server log on every start; migrate() logs
+# what it changed instead. Alembic is therefore imported inside the functions, after this line has run.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+# Alembic's ``context`` and ``op`` are module-level proxies, so two migrations in one process (even of two
+# different databases) must not run at once.
+_PROCESS_MIGRATION_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -32,23 +54,137 @@ class Database:
         self.engine.dispose()
 
 
+class SchemaMismatch(RuntimeError):
+    """An unversioned database (no ``alembic_version``) whose tables are not the baseline schema: stamping
+    it would claim a schema it does not have, so it is refused and left untouched."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the one writer; busy_timeout makes concurrent writers (worker threads,
-    other server processes on the same file) wait for the lock instead of failing at once."""
+    other server processes on the same file) wait for the lock instead of failing at once. busy_timeout
+    goes first so that switching a new file to WAL also waits for a process doing the same."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 
-def open_database(url: str) -> Database:
-    """Connect to ``url`` (``sqlite:///path/hirelens.db`` or ``postgresql+psycopg://...``) and create any
-    missing tables. There are no migrations yet: ``create_all`` only adds tables, it never alters them."""
+def create_database_engine(url: str) -> Engine:
+    """The engine for ``url`` with the connection settings the job store relies on (SQLite pragmas)."""
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration built in code (no ini file at run time); ``connection`` is what ``env.py``
+    migrates, inside the caller's transaction."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the migration lock until it commits, so processes opening
+    the same database at once migrate one after the other; the later ones then find it at head.
+
+    PostgreSQL: a transaction-level advisory lock (released by the commit or rollback, also when the
+    process dies), and DDL is transactional, so a failed migration leaves nothing behind. SQLite: BEGIN
+    IMMEDIATE takes the file's write lock at once (others wait up to busy_timeout); the Python driver would
+    otherwise run DDL outside any transaction. Foreign keys are off meanwhile: a batch migration rebuilds a
+    table by copy, drop and rename, and dropping ``tenants`` with them on would cascade into ``api_keys``.
+    PRAGMA foreign_keys is ignored inside a transaction, so it is switched around it, and
+    ``foreign_key_check`` must find nothing dangling before the commit."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if dangling:
+                    raise RuntimeError(
+                        f"the migration left rows whose foreign keys point nowhere: {dangling[:5]}"
+                    )
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def schema_differences(connection: Connection, metadata: MetaData) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database match ``metadata`` (empty: they
+    match); the version table is not counted."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _adopt_unversioned(connection: Connection, config: Config) -> None:
+    """Stamp a database made by ``create_all`` before migrations existed (our tables, no version table)
+    at the baseline revision, after checking that its tables are exactly the baseline's. Runs once: the
+    stamp writes the version table."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    tables = set(inspect(connection).get_table_names())
+    if VERSION_TABLE in tables or not tables:
+        return
+    baseline = ScriptDirectory.from_config(config).get_revision(BASELINE_REVISION)
+    assert baseline is not None, "the baseline revision is missing from the migrations"
+    metadata: MetaData = baseline.module.baseline_metadata()
+    if not tables & set(metadata.tables):
+        return  # only other applications' tables: ours are created by the upgrade
+    differences = schema_differences(connection, metadata)
+    if differences:
+        listed = "\n".join(f"  {difference}" for difference in differences)
+        raise SchemaMismatch(
+            f"the job database has no {VERSION_TABLE} table and its tables differ from the baseline schema "
+            f"(revision {BASELINE_REVISION}), so it cannot be adopted; differences:\n{listed}"
+        )
+    command.stamp(config, BASELINE_REVISION)
+    log.info("job database made before migrations adopted: stamped at revision %s", BASELINE_REVISION)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest revision (``upgrade head``) under the migration lock, adopting a
+    pre-migration database first. Cheap when it is already at head."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with _PROCESS_MIGRATION_LOCK, migration_transaction(engine) as connection:
+        config = alembic_config(connection)
+        _adopt_unversioned(connection, config)
+        before = MigrationContext.configure(connection).get_current_revision()
+        command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+        if after != before:
+            log.info("job database migrated from revision %s to %s", before or "(empty)", after)
+
+
+def open_database(url: str) -> Database:
+    """Connect to ``url`` (``sqlite:///path/hirelens.db`` or ``postgresql+psycopg://...``) and migrate the
+    schema to the newest revision, so a database made by an older version gains what this one needs."""
+    engine = create_database_engine(url)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
