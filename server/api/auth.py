@@ -19,7 +19,7 @@ def api_key_of(metadata: Iterable[tuple[str, str]]) -> str | None:
     for key, value in metadata:
         if key == "x-api-key" and value:
             return value
-        if key == "authorization" and value.lower().startswith("bearer "):
+        if key == "authorization" and value.lower().startswith("bearer ") and value[7:].strip():
             return value[7:].strip()
     return None
 

@@ -7,7 +7,8 @@ from hirelens.v1 import candidate_pb2, candidate_pb2_grpc
 
 from server.api import convert
 from server.api.auth import ApiKeyAuth
-from server.api.status import ApiError, grpc_errors
+from server.api.job_request import check_reference
+from server.api.status import grpc_errors
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobStore
 
@@ -23,10 +24,7 @@ class CandidateServicer(candidate_pb2_grpc.CandidateServiceServicer):
         self, request: candidate_pb2.DeleteCandidateRequest, context: grpc.ServicerContext
     ) -> candidate_pb2.DeletionReceipt:
         tenant = self._auth.tenant(context)
-        if not request.candidate_ref:
-            raise ApiError(
-                grpc.StatusCode.INVALID_ARGUMENT, "candidate_ref is required", field="candidate_ref"
-            )
+        check_reference(request.candidate_ref, "candidate_ref", required=True)
         receipt = self._store.delete_candidate(tenant.id, request.candidate_ref)
         for job_id in receipt.job_ids:
             self._runner.cancel(job_id)  # a job analysing right now stops; its row is already gone

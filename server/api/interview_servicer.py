@@ -151,6 +151,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
             deps.runner.notify()
         else:  # the same idempotency key raced in twice: the first upload's job stands
             received.path.unlink(missing_ok=True)
+            check_same_request(record, spec)
         return convert.job(record)
 
     @grpc_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import grpc
@@ -86,6 +87,8 @@ def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], la
             raise _invalid(field, "each question needs a question_id of the scenario or its text")
         start = item.start_s if item.HasField("start_s") else None
         end = item.end_s if item.HasField("end_s") else None
+        if any(t is not None and not math.isfinite(t) for t in (start, end)):
+            raise _invalid(field, f"start_s and end_s must be finite seconds, not {start} and {end}")
         if start is not None and end is None:
             if i + 1 < len(items):
                 end = items[i + 1].start_s

@@ -54,6 +54,8 @@ def build_server(
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.so_reuseport", 0),  # a second server on a busy port must fail, not share it
+            # clients ping long, quiet watches every minute (hirelens-client); accept one every 30 s
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         interceptors=list(interceptors),

@@ -114,6 +114,8 @@ def run(args: argparse.Namespace) -> str:
                         on_upload=bar.upload,
                         on_progress=bar.job,
                     )
+                except hirelens_client.HireLensError as exc:  # JobFailed and JobCancelled included
+                    raise HireLensError(f"the server refused the demo interview: {exc}") from None
                 finally:
                     bar.done()
         finally:

@@ -137,8 +137,10 @@ def score_remote(args: argparse.Namespace, consent: frozenset[str]) -> dict[str,
                     on_upload=bar.upload,
                     on_progress=bar.job,
                 )
-    except (hirelens_client.HireLensError, hirelens_client.JobFailed, hirelens_client.JobCancelled) as exc:
+    except hirelens_client.HireLensError as exc:  # JobFailed and JobCancelled included
         raise InputError(f"server {args.server}: {exc}") from None
+    except OSError as exc:  # the recording or answers file cannot be read here
+        raise InputError(f"{exc.filename or args.video}: {exc.strerror or exc}") from None
     finally:
         bar.done()
     return result.to_dict()

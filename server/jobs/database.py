@@ -74,7 +74,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_database_engine(url: str) -> Engine:
     """The engine for ``url`` with the connection settings the job store relies on (SQLite pragmas)."""
-    engine = create_engine(url, pool_pre_ping=True)
+    # hide_parameters: a database error's message must not carry the row it failed on (candidate
+    # references, question texts) into the logs
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

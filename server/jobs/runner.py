@@ -254,10 +254,17 @@ class JobRunner:
                 self._store.mark_cancelled(job.id, self.worker_id)
                 self._not_ended_here(job)
                 return
-            except (MediaError, InputError, UnscorableError) as exc:
-                self._ended(job, self._store.fail(job.id, self.worker_id, job_error(exc), self._outbox))
-                return
             except Exception as exc:
+                if ctx.interrupted:  # a shutdown tore the analysis down mid-way: not the recording's fault
+                    log.info("job %s interrupted by shutdown; it goes back to the queue", job.id)
+                    return
+                if ctx.cancelled():
+                    self._store.mark_cancelled(job.id, self.worker_id)
+                    self._not_ended_here(job)
+                    return
+                if isinstance(exc, MediaError | InputError | UnscorableError):
+                    self._ended(job, self._store.fail(job.id, self.worker_id, job_error(exc), self._outbox))
+                    return
                 # the traceback names code, not the candidate; the message may hold data, so it stays here
                 log.exception("job %s failed with an internal error", job.id)
                 self._ended(job, self._store.fail(job.id, self.worker_id, job_error(exc), self._outbox))

@@ -141,6 +141,17 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, sent, body), signature)
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a 301/302/303 after a POST with a GET that has no body: a 200 to that would mark an
+    event delivered that never arrived. A redirect is a failure to deliver (retried, shown in last_error)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
 class WebhookSender:
     """The outbox and its delivery thread. Several processes may share it: a delivery is leased (its next
     attempt pushed past the POST timeout) by a conditional UPDATE before it is sent: one process sends it."""
@@ -255,7 +266,7 @@ class WebhookSender:
             headers["X-HireLens-Signature"] = sign(secret, timestamp, body)
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self._retry.timeout_s) as response:
+            with _NO_REDIRECTS.open(request, timeout=self._retry.timeout_s) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             return f"HTTP {exc.code}"

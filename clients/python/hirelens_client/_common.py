@@ -108,10 +108,17 @@ def call_metadata(api_key: str | None) -> tuple[tuple[str, str], ...]:
     return () if not api_key else ((API_KEY_HEADER, api_key),)
 
 
+# A watch on a queued job may carry no message for many minutes; keepalive pings during calls keep load
+# balancers and NATs from dropping the idle connection, and find a dead one (the server allows one a 30 s).
+KEEPALIVE_MS = 60_000
+
+
 def channel_options() -> list[tuple[str, object]]:
     return [
         ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES),
         ("grpc.primary_user_agent", f"hirelens-client/{__version__}"),
+        ("grpc.keepalive_time_ms", KEEPALIVE_MS),
+        ("grpc.keepalive_timeout_ms", 20_000),
     ]
 
 

@@ -1,0 +1,242 @@
+"""Edge cases of the API surface found in review: races, limits, redirects and leaks the docs promise
+against. The servicers run in-process against a real SQLite database; gRPC's context is a small stand-in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from hirelens.v1 import candidate_pb2, interview_pb2
+from sqlalchemy.exc import IntegrityError
+
+from server.api.auth import ApiKeyAuth, api_key_of
+from server.api.candidate_servicer import CandidateServicer
+from server.api.interview_servicer import InterviewDeps, InterviewServicer
+from server.api.job_request import job_spec
+from server.api.status import ApiError
+from server.config import ServerSettings
+from server.jobs.database import Database, open_database
+from server.jobs.models import DeletionReceiptRow
+from server.jobs.runner import JobRunner
+from server.jobs.store import JobStore
+from server.jobs.tenants import TenantConfig, TenantStore
+from server.jobs.webhooks import RetryPolicy, WebhookSender
+from server.observability.logs import JsonFormatter, RedactingFilter
+from server.scoring.registry import ScenarioRegistry
+from tests.unit.test_job_store import spec
+
+FAST = RetryPolicy(base_s=0.05, factor=2.0, max_attempts=2, cap_s=0.1, jitter=0.0, timeout_s=2.0)
+
+
+class AbortCalled(Exception):
+    pass
+
+
+class FakeContext:
+    """Enough of grpc.ServicerContext for the servicers: metadata in, status out."""
+
+    def __init__(self, api_key: str) -> None:
+        self._metadata = (("x-api-key", api_key),)
+        self.status: grpc.Status | None = None
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def abort_with_status(self, status: grpc.Status) -> None:
+        self.status = status
+        raise AbortCalled()
+
+    def is_active(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    yield database
+    database.close()
+
+
+def _servicer(db: Database, tmp_path: Path) -> tuple[InterviewServicer, str, JobStore]:
+    tenants = TenantStore(db)
+    tenants.add_key("acme")
+    tenant = tenants.by_name("acme")
+    assert tenant is not None
+    store = JobStore(db)
+    runner = JobRunner(store, lambda job, ctx: {})  # never started: jobs stay queued
+    deps = InterviewDeps(
+        store=store,
+        runner=runner,
+        auth=ApiKeyAuth(tenants),
+        scenarios=ScenarioRegistry(),
+        settings=ServerSettings(data_dir=tmp_path / "data", metrics_port=None),
+        policy=None,
+        analyzers=None,
+    )
+    return InterviewServicer(deps), tenant.id, store
+
+
+def _upload(candidate_ref: str, key: str) -> list[interview_pb2.UploadInterviewRequest]:
+    metadata = interview_pb2.InterviewMetadata(
+        candidate_ref=candidate_ref, scenario_id="general_behavioral", idempotency_key=key, size_bytes=4
+    )
+    return [
+        interview_pb2.UploadInterviewRequest(metadata=metadata),
+        interview_pb2.UploadInterviewRequest(chunk=b"abcd"),
+    ]
+
+
+def test_the_loser_of_an_idempotency_race_with_other_content_is_refused(db: Database, tmp_path: Path) -> None:
+    """api.md step 4: a key sent with another candidate_ref is IDEMPOTENCY_KEY_REUSED, also when the two
+    uploads race (both pass find_idempotent before either inserts) and the database settles it."""
+    servicer, tenant_id, store = _servicer(db, tmp_path)
+    first = servicer._upload(tenant_id, iter(_upload("cand-1", "key-1")))
+    assert first.candidate_ref == "cand-1"
+
+    real = store.find_idempotent
+    calls = {"n": 0}
+
+    def racing_find(tenant: str, key: str) -> Any:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(tenant, key)  # the servicer's pre-check lost the race
+
+    store.find_idempotent = racing_find  # type: ignore[method-assign]
+    with pytest.raises(ApiError) as refused:
+        second = servicer._upload(tenant_id, iter(_upload("cand-2", "key-1")))
+        pytest.fail(f"a request for cand-2 was answered with job {second.job_id} of {second.candidate_ref}")
+    assert refused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_erasure_refuses_an_overlong_candidate_ref(db: Database, tmp_path: Path) -> None:
+    """api.md: a reference over 128 characters is INVALID_ARGUMENT, and nothing is written to
+    deletion_receipts (whose column holds 256)."""
+    tenants = TenantStore(db)
+    key = tenants.add_key("acme")
+    store = JobStore(db)
+    servicer = CandidateServicer(ApiKeyAuth(tenants), store, JobRunner(store, lambda job, ctx: {}))
+    context = FakeContext(key)
+    huge = "x" * 100_000
+    with contextlib.suppress(AbortCalled):
+        servicer.DeleteCandidate(candidate_pb2.DeleteCandidateRequest(candidate_ref=huge), context)
+    with db.session() as session:
+        stored = [r.candidate_ref for r in session.query(DeletionReceiptRow)]
+    assert context.status is not None and context.status.code == grpc.StatusCode.INVALID_ARGUMENT, (
+        f"accepted; receipt rows now hold references of {[len(s) for s in stored]} characters"
+    )
+
+
+@pytest.mark.parametrize("start, end", [(float("nan"), 5.0), (0.0, float("inf"))])
+def test_question_timings_must_be_finite(start: float, end: float) -> None:
+    """api.md: bad question timing is INVALID_ARGUMENT at upload, before the recording is sent. NaN and
+    infinity pass every ordering comparison, so they are refused on their own."""
+    scenario = ScenarioRegistry().get("general_behavioral")
+    metadata = interview_pb2.InterviewMetadata(
+        candidate_ref="c",
+        scenario_id=scenario.id,
+        questions=[
+            interview_pb2.QuestionTiming(question_id=scenario.questions[0].id, start_s=start, end_s=end)
+        ],
+    )
+    with pytest.raises(ApiError) as refused:
+        job_spec(metadata, scenario, None)
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_database_errors_keep_candidate_refs_out_of_the_log(db: Database) -> None:
+    """A SQLAlchemy error message would carry the statement's parameters (candidate references, question
+    texts) into a logged traceback; the engine hides them (hide_parameters)."""
+    store = JobStore(db)
+    reference = "ats-" + "candidate-98765"  # built, so the traceback's source line does not hold it
+    try:
+        store.create("no-such-tenant", spec(reference), None, 1, max_queued=10)  # FK violation
+    except IntegrityError:
+        logger = logging.getLogger("review.pii")
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.addFilter(RedactingFilter())
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        try:
+            logger.exception("unexpected error serving a call")  # what status._refusal does
+        finally:
+            logger.removeHandler(handler)
+        assert "IntegrityError" in stream.getvalue() and reference not in stream.getvalue()
+    else:
+        pytest.skip("the insert did not fail")
+
+
+def test_score_with_server_and_a_missing_recording_exits_2(tmp_path: Path) -> None:
+    """cli.md: bad input exits 2, also when the SDK is the one that finds the recording missing."""
+    from server.cli import EXIT_BAD_INPUT, main
+
+    code = main(
+        [
+            "score",
+            str(tmp_path / "missing.mp4"),
+            "--scenario",
+            "general_behavioral",
+            "--server",
+            "127.0.0.1:1",
+            "--api-key",
+            "hl_unused",
+        ]
+    )
+    assert code == EXIT_BAD_INPUT
+
+
+def test_a_webhook_answered_with_a_redirect_is_not_delivered(
+    db: Database,
+) -> None:
+    """urllib would follow a 302 after a POST with a body-less GET to the new location, and that GET's 200
+    would mark an event delivered that never arrived: a redirect is a failed delivery, retried."""
+    posts: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(302)
+            self.send_header("Location", "/moved")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        (tenant,) = TenantStore(db).sync([TenantConfig(name="acme", webhook_url=url)])
+        store = JobStore(db)
+        job, _ = store.create(tenant.id, spec(), None, 1, max_queued=10)
+        store.claim_next("w")
+        record = store.finish(job.id, "w", {"overall": {"score": 5.0}})
+        assert record is not None
+        sender = WebhookSender(db, FAST)
+        delivery_id = sender.enqueue(record)
+        assert delivery_id is not None
+        sender.deliver_due()
+        delivery = sender.get(delivery_id)
+        assert delivery is not None
+        assert len(posts) == 1  # the POST reached the endpoint, which redirected it
+        assert delivery.delivered_at is None, "a 3xx redirect was recorded as a successful delivery"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_empty_bearer_token_is_a_missing_key() -> None:
+    """api.md: no key is API_KEY_MISSING; ``authorization: Bearer `` carries none."""
+    assert api_key_of([("authorization", "Bearer ")]) is None
