@@ -174,14 +174,14 @@ def recognise(
         f0[first : first + chunk_f0.size] = chunk_f0
         loudness[first : first + chunk_f0.size] = out["LOUDNESS_DB"].reshape(-1)[: chunk_f0.size]
 
-    todo = deque(chunks)
+    unsent = deque(chunks)
     done = 0
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < limit:
+        while unsent or in_flight:
+            while unsent and len(in_flight) < limit:
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                a, b = todo.popleft()
+                a, b = unsent.popleft()
                 audio = spool.read(a, b)
                 asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])})
                 in_flight[asr] = (a, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}))
