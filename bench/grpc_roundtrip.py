@@ -9,7 +9,6 @@ Run: ``.venv/bin/python -m bench.grpc_roundtrip [--calls 1000] [--warmup 50]``.
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,9 @@ import numpy as np
 import tritonclient.grpc as triton
 import yaml
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
+
+from server.commands.server_process import stop_server_process
+from tests.server_process import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SENTENCE = "I led the migration of our billing system and cut costs by 20% in six months."
@@ -61,12 +63,6 @@ WORKLOADS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_ready(process: subprocess.Popen, address: str, log: Path, timeout_s: float = 120) -> None:
     client = triton.InferenceServerClient(address)
     deadline = time.monotonic() + timeout_s
@@ -96,12 +92,7 @@ def running(command: list[str], address: str, folder: Path) -> Iterator[str]:
         wait_ready(process, address, log)
         yield address
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server_process(process)
 
 
 @contextmanager

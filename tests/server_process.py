@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from server.commands.server_process import (
+    log_tail,
+    start_server_process,
+    stop_server_process,
+    wait_until_serving,
+)
 from server.jobs.tenants import hash_api_key, new_api_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,37 +61,12 @@ class ServerProcess:
         self, timeout_s: float = 60.0, credentials: grpc.ChannelCredentials | None = None
     ) -> ServerProcess:
         """Start and wait for SERVING; ``credentials`` when the server speaks TLS."""
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--config", str(self.config)],
-                cwd=REPO_ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        deadline = time.monotonic() + timeout_s
-        channel = (
-            grpc.insecure_channel(self.address)
-            if credentials is None
-            else grpc.secure_channel(self.address, credentials)
-        )
-        with channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"server exited ({self.process.returncode}): {self.log_text()}")
-                try:
-                    status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                    if status == health_pb2.HealthCheckResponse.SERVING:
-                        return self
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready in {timeout_s} s: {self.log_text()}")
-                time.sleep(0.2)
+        self.process = start_server_process(self.config, self.log)
+        wait_until_serving(self.process, self.address, self.log, timeout_s, credentials)
+        return self
 
     def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-5000:]
+        return log_tail(self.log)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -103,11 +79,4 @@ class ServerProcess:
 
     def stop(self, timeout_s: float = 30.0) -> int:
         """A graceful stop (SIGTERM), as an orchestrator does; returns the exit status."""
-        if not self.alive():
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return stop_server_process(self.process, timeout_s) if self.process else 0

@@ -5,13 +5,9 @@ bar, the report printed, the server stopped."""
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from server.config import PROJECT_ROOT
@@ -39,27 +35,6 @@ def _port(preferred: int) -> int:
         return sock.getsockname()[1]
 
 
-def _wait_ready(process: subprocess.Popen, address: str, log: Path) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            if process.poll() is not None:
-                raise HireLensError(f"the server exited while starting:\n{log.read_text(errors='replace')}")
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            if time.monotonic() > deadline:
-                raise HireLensError(f"the server was not ready in {READY_TIMEOUT_S:.0f} s")
-            time.sleep(0.25)
-
-
 def _config(folder: Path, address: str, metrics_port: int, key_hash: str) -> Path:
     import yaml
 
@@ -80,6 +55,11 @@ def run(args: argparse.Namespace) -> str:
     import hirelens_client
 
     from server.commands.progress import ProgressBar
+    from server.commands.server_process import (
+        start_server_process,
+        stop_server_process,
+        wait_until_serving,
+    )
     from server.jobs.tenants import hash_api_key, new_api_key
 
     if not args.video.is_file():
@@ -94,15 +74,9 @@ def run(args: argparse.Namespace) -> str:
         print(
             f"hirelens demo: starting the server on {address} (metrics on :{metrics_port})", file=sys.stderr
         )
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        server = start_server_process(config, log)
         try:
-            _wait_ready(server, address, log)
+            wait_until_serving(server, address, log, READY_TIMEOUT_S)
             print(f"hirelens demo: scoring {args.video.name} with '{args.scenario}'", file=sys.stderr)
             bar = ProgressBar()
             with hirelens_client.HireLensClient(address, api_key=api_key) as client:
@@ -119,11 +93,6 @@ def run(args: argparse.Namespace) -> str:
                 finally:
                     bar.done()
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server_process(server)
         print("hirelens demo: server stopped", file=sys.stderr)
     return hirelens_client.render_report(result)

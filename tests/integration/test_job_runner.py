@@ -24,7 +24,8 @@ from server.jobs.store import JobRecord, JobSpec, JobState, JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
 from server.jobs.webhooks import RetryPolicy, WebhookSender, verify_signature
 from tests.conftest import REPO_ROOT
-from tests.unit.test_job_store import BACKENDS, open_test_database
+from tests.postgres import BACKENDS
+from tests.unit.test_job_store import open_test_database
 
 SAMPLE = REPO_ROOT / "samples" / "sample_interview.mp4"  # 295 s: long enough to stop mid-way
 SHORT = "speech_en/sense_and_sensibility_01_austen_64kb-0870.wav"  # 7 s of read English speech

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -17,41 +14,17 @@ from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow, JobRow, WebhookDeliveryRow, utcnow
 from server.jobs.store import JobSpec, JobState, JobStore, QueueFull
 from server.jobs.tenants import TenantStore
-
-POSTGRES_URL = os.environ.get("HIRELENS_TEST_POSTGRES_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="HIRELENS_TEST_POSTGRES_URL is not set (no PostgreSQL server to test on)"
-        ),
-    ),
-]
+from tests.postgres import BACKENDS, database_url
 
 
 def open_test_database(backend: str, tmp_path: Path) -> Iterator[Database]:
     """A database of its own for one test: a fresh SQLite file, or a fresh PostgreSQL schema dropped after."""
-    if backend == "sqlite":
-        db = open_database(f"sqlite:///{tmp_path / 'jobs.db'}")
-        yield db
-        db.close()
-        return
-    import psycopg
-
-    assert POSTGRES_URL is not None
-    schema = f"hl_test_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    joiner = "&" if "?" in POSTGRES_URL else "?"
-    db = open_database(f"{POSTGRES_URL}{joiner}options={quote(f'-csearch_path={schema}')}")
-    try:
-        yield db
-    finally:
-        db.close()
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    for url in database_url(backend, tmp_path):
+        db = open_database(url)
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -29,31 +28,15 @@ from server.jobs.database import (
 from server.jobs.models import Base
 from server.jobs.store import JobStore
 from server.jobs.tenants import TenantStore
-from tests.unit.test_job_store import BACKENDS, POSTGRES_URL, recording, spec
+from tests.postgres import BACKENDS, database_url
+from tests.unit.test_job_store import recording, spec
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database of this test's own: a new SQLite file, or a fresh PostgreSQL schema
-    (first on the search path, so tables and ``alembic_version`` land in it) dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jobs.db'}"
-        return
-    import psycopg
-
-    assert POSTGRES_URL is not None
-    schema = f"hl_test_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    joiner = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{joiner}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield from database_url(request.param, tmp_path)
 
 
 def head() -> str:

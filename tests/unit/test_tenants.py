@@ -12,7 +12,8 @@ from server.errors import InputError
 from server.jobs.database import Database
 from server.jobs.models import ApiKeyRow
 from server.jobs.tenants import TenantConfig, TenantStore, hash_api_key, new_api_key
-from tests.unit.test_job_store import BACKENDS, open_test_database
+from tests.postgres import BACKENDS
+from tests.unit.test_job_store import open_test_database
 
 
 @pytest.fixture(params=BACKENDS)

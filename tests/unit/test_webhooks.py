@@ -23,7 +23,8 @@ from server.jobs.webhooks import (
     stage_delivery,
     verify_signature,
 )
-from tests.unit.test_job_store import BACKENDS, open_test_database, spec
+from tests.postgres import BACKENDS
+from tests.unit.test_job_store import open_test_database, spec
 
 SECRET = "whsec-test-0123456789"
 FAST = RetryPolicy(base_s=0.05, factor=2.0, max_attempts=4, cap_s=0.2, jitter=0.1, timeout_s=2.0)
