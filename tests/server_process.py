@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from server.commands.server_process import (
     log_tail,
@@ -64,6 +66,21 @@ class ServerProcess:
         self.process = start_server_process(self.config, self.log)
         wait_until_serving(self.process, self.address, self.log, timeout_s, credentials)
         return self
+
+    def metrics_text(self) -> str:
+        """The Prometheus exposition the server publishes on its metrics port."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return reply.read().decode()
+
+    def metric(self, sample: str, **labels: str) -> float:
+        """The sum of the samples named ``sample`` whose labels include ``labels`` (0 when none)."""
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(self.metrics_text())
+            for s in family.samples
+            if s.name == sample and labels.items() <= s.labels.items()
+        )
 
     def log_text(self) -> str:
         return log_tail(self.log)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -129,7 +130,7 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
     # --- inference -----------------------------------------------------------------------------------
 
     def ModelInfer(self, request, context):
-        return self._call(context, self._finish, self._start(request))
+        return self._call(context, self._finish, self._start(request, lambda: not context.is_active()))
 
     def ModelStreamInfer(self, request_iterator, context):
         """Answers each request in order; a failed request is an ``error_message`` and the stream goes on.
@@ -141,7 +142,7 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
         def read() -> None:
             try:
                 for request in request_iterator:
-                    pending.put(self._start(request))
+                    pending.put(self._start(request, lambda: not context.is_active()))
             except Exception as exc:  # the client went away or cancelled: end the stream quietly
                 log.debug("inference stream reader stopped: %s", exc)
             finally:
@@ -159,8 +160,10 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
                     ),
                 )
 
-    def _start(self, request: service_pb2.ModelInferRequest) -> _Pending:
-        """Decode, check and submit one request; any failure travels in the returned future."""
+    def _start(self, request: service_pb2.ModelInferRequest, cancelled: Callable[[], bool]) -> _Pending:
+        """Decode, check and submit one request; any failure travels in the returned future. ``cancelled``
+        tells the model when the caller went away (deadline, cancel), as Triton's request cancellation does.
+        """
         try:
             entry = self._entry(request.model_name, request.model_version)
             inputs = self._inputs(request)
@@ -175,7 +178,7 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
         except RpcStatus as exc:
             return _Pending(request, None, (), _failed(exc))
         try:
-            future = self.runtime.infer_async(entry.name, inputs, requested)
+            future = self.runtime.infer_async(entry.name, inputs, requested, cancelled)
         except ModelRepositoryError as exc:
             self._load_failures[entry.name] = str(exc)
             log.error("model %s is unavailable: %s", entry.name, exc)

@@ -103,10 +103,13 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         deps = self._deps
         tenant = deps.auth.tenant(context)
         with self._long_call("upload"):
-            return self._upload(tenant.id, request_iterator)
+            return self._upload(tenant.id, request_iterator, context)
 
     def _upload(
-        self, tenant_id: str, request_iterator: Iterator[interview_pb2.UploadInterviewRequest]
+        self,
+        tenant_id: str,
+        request_iterator: Iterator[interview_pb2.UploadInterviewRequest],
+        context: grpc.ServicerContext,
     ) -> interview_pb2.Job:
         deps = self._deps
         metadata = first_message(request_iterator)
@@ -131,7 +134,13 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         if deps.store.count_queued() >= deps.settings.max_queued_jobs:
             raise _queue_full(deps.settings.max_queued_jobs)
         received = receive_chunks(
-            request_iterator, self._uploads, spec.filename, limit, metadata.size_bytes, deps.on_upload_bytes
+            request_iterator,
+            self._uploads,
+            spec.filename,
+            limit,
+            metadata.size_bytes,
+            deps.on_upload_bytes,
+            context,
         )
         try:
             record, created = deps.store.create(

@@ -53,9 +53,11 @@ def receive_chunks(
     max_bytes: int,
     expected_bytes: int = 0,
     on_bytes: Callable[[int], None] | None = None,
+    context: grpc.ServicerContext | None = None,
 ) -> ReceivedUpload:
     """Write the remaining messages' chunks to a new file in ``folder``; refuse a second metadata message, an
-    empty recording, more than ``max_bytes``, or a size that differs from the one announced."""
+    empty recording, more than ``max_bytes``, a size that differs from the one announced, or a stream the
+    call's ``context`` says was cut short."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="upload-", suffix=ext, dir=folder)
     path = Path(name)
@@ -80,6 +82,8 @@ def receive_chunks(
                 out.write(message.chunk)
                 if on_bytes is not None:
                     on_bytes(len(message.chunk))
+        if context is not None:
+            check_finished_by_client(context)
         if size == 0:
             raise ApiError(
                 grpc.StatusCode.INVALID_ARGUMENT, "the upload holds no recording bytes", field="chunk"
@@ -94,3 +98,19 @@ def receive_chunks(
         path.unlink(missing_ok=True)
         raise
     return ReceivedUpload(path, size)
+
+
+def check_finished_by_client(context: grpc.ServicerContext) -> None:
+    """The request stream also ends, without an error, when the call is cancelled or its deadline passes
+    just as grpcio hands over the last message (a race in its server): such an upload is incomplete, and
+    a job made from it would score a truncated file under the caller's idempotency key."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        raise ApiError(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            "the deadline passed before the upload finished; no job was made",
+        )
+    if not context.is_active():
+        raise ApiError(
+            grpc.StatusCode.CANCELLED, "the upload was cancelled before it finished; no job was made"
+        )

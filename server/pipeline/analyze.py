@@ -76,7 +76,7 @@ def analyze_recording(
     Analyzers the deployment ``policy`` forbids are never instantiated, so they cannot run. ``progress`` gets
     ``("decoding", share)`` then ``("analysing", share)``, each share rising to 1, at most ten times a second.
     ``cancel`` stops the analysis with ``Cancelled``: no new model call starts after the next check (within
-    0.1 s), calls already running finish first (a speech chunk of at most 60 s: one to two core-seconds), so
+    0.1 s), calls already running finish first (speech recognition at the end of its current 30 s window), so
     once it has raised no work of this analysis is left on the cores, and its audio spool and decoder are
     closed.
     """

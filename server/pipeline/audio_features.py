@@ -151,8 +151,9 @@ def recognise(
 
     Each chunk is read once and sent to the recogniser and the prosody model together. Only as many chunks
     are in flight as the recogniser has instances, the next sent as soon as one finishes: every instance stays
-    busy, and a cancellation finds nothing queued, only calls already running (they finish; one chunk is at
-    most ASR_CHUNK_S of audio). ``progress`` gets the share of chunks recognised.
+    busy, and a cancellation finds nothing queued, only calls already running: the recogniser stops those at
+    its next 30 s window, the prosody model (milliseconds) finishes. ``progress`` gets the share of chunks
+    recognised.
     """
     model = ASR_MODELS[language]
     limit = model_instances(runtime, model)
@@ -174,6 +175,7 @@ def recognise(
         f0[first : first + chunk_f0.size] = chunk_f0
         loudness[first : first + chunk_f0.size] = out["LOUDNESS_DB"].reshape(-1)[: chunk_f0.size]
 
+    stopped = (lambda: cancel.seen) if cancel is not None else None
     unsent = deque(chunks)
     done = 0
     try:
@@ -183,16 +185,18 @@ def recognise(
                     cancel.raise_if_cancelled()
                 a, b = unsent.popleft()
                 audio = spool.read(a, b)
-                asr = runtime.infer_async(model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])})
-                in_flight[asr] = (a, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}))
+                asr = runtime.infer_async(
+                    model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])}, cancelled=stopped
+                )
+                in_flight[asr] = (a, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}, cancelled=stopped))
             finished, _ = wait(list(in_flight), timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            if cancel is not None:
+                cancel.raise_if_cancelled()  # before reading answers a cancelled request may have cut short
             for asr in finished:
                 collect(asr)
                 done += 1
                 if progress is not None:
                     progress(done / len(chunks))
-            if cancel is not None:
-                cancel.raise_if_cancelled()
     except BaseException:
         settle(f for asr, (_, prosody) in in_flight.items() for f in (asr, prosody))
         raise

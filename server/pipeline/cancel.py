@@ -59,6 +59,13 @@ class CancelToken:
                 self._checking.release()
         return self._event.is_set()
 
+    @property
+    def seen(self) -> bool:
+        """Whether a cancellation has been seen, without running ``check``: cheap and safe in a model's
+        thread, which must not wait on (or fail with) the job database; the pipeline's own checks keep it
+        current."""
+        return self._event.is_set()
+
     def raise_if_cancelled(self) -> None:
         if self.cancelled:
             raise Cancelled()

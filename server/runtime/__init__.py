@@ -8,7 +8,7 @@ the batcher group them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 
 import numpy as np
@@ -44,11 +44,20 @@ class Runtime:
         self.executor = LocalExecutor(overrides)
 
     def infer_async(
-        self, model: str, inputs: Mapping[str, np.ndarray], outputs: Sequence[str] = ()
+        self,
+        model: str,
+        inputs: Mapping[str, np.ndarray],
+        outputs: Sequence[str] = (),
+        cancelled: Callable[[], bool] | None = None,
     ) -> Future[Outputs]:
+        """``cancelled`` says when the caller no longer wants the answer: the request is then skipped if it
+        has not started, and a model that checks (Whisper, between 30 s windows) stops early with an error."""
         entry = self.repository.get(model)
         request = pb_utils.InferenceRequest(
-            [pb_utils.Tensor(name, np.asarray(array)) for name, array in inputs.items()], outputs, model
+            [pb_utils.Tensor(name, np.asarray(array)) for name, array in inputs.items()],
+            outputs,
+            model,
+            cancelled,
         )
         result: Future[Outputs] = Future()
 

@@ -6,7 +6,7 @@ so the same file serves both (see Triton's python_backend ``examples/add_sub``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -41,17 +41,19 @@ class Tensor:
 
 
 class InferenceRequest:
-    """One request: its input tensors and the outputs the caller wants."""
+    """One request: its input tensors, the outputs the caller wants, and whether the caller gave up on it."""
 
     def __init__(
         self,
         inputs: Iterable[Tensor],
         requested_output_names: Iterable[str] = (),
         model_name: str = "",
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self._inputs = list(inputs)
         self._requested = list(requested_output_names)
         self._model_name = model_name
+        self._cancelled = cancelled
 
     def inputs(self) -> list[Tensor]:
         return self._inputs
@@ -61,6 +63,10 @@ class InferenceRequest:
 
     def model_name(self) -> str:
         return self._model_name
+
+    def is_cancelled(self) -> bool:
+        """Triton's request cancellation: a long model checks it between steps and stops early."""
+        return self._cancelled is not None and self._cancelled()
 
 
 class InferenceResponse:

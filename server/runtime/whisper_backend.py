@@ -24,6 +24,7 @@ from server.runtime.backend_utils import (
     RequestError,
     audio_input,
     bytes_array,
+    check_not_cancelled,
     parameters,
     respond,
     string_input,
@@ -209,6 +210,7 @@ class WhisperBackend:
                 temperature=0.0,
             )
             for segment in transcript:  # lazy: each further 30 s window is decoded only when asked for
+                check_not_cancelled(request)  # a cancelled job's chunk stops at the next window
                 segments.append(segment)
                 if duration - segment.end < self.min_tail_s:
                     # Whisper would decode the short rest again from the last word: a whole extra window

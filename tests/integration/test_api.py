@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.request
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -390,9 +389,7 @@ def test_scenarios_list_get_and_validate(channel, server):
 def test_metrics_count_the_calls_and_jobs(channel, server, fixtures_dir):
     job = upload(channel, server, speech_wav(fixtures_dir), candidate_ref="metrics-1")
     wait(channel, server, job.job_id)
-    url = f"http://127.0.0.1:{server.metrics_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as reply:
-        text = reply.read().decode()
+    text = server.metrics_text()
     assert (
         'hirelens_grpc_requests_total{code="OK",method="UploadInterview",service="hirelens.v1.InterviewService"}'
         in text

@@ -14,6 +14,7 @@ import grpc
 import pytest
 from hirelens.v1 import interview_pb2, interview_pb2_grpc
 
+from server.runtime.repository import ModelRepository
 from tests.integration.test_api import TERMINAL, auth, upload, wait
 from tests.server_process import REPO_ROOT, ServerProcess
 
@@ -79,7 +80,15 @@ def test_a_full_queue_refuses_uploads_with_resource_exhausted(server):
             assert wait(channel, server, job.job_id).state == interview_pb2.CANCELLED
 
 
+def model_executions(server: ServerProcess) -> float:
+    """Model executions (batches) the server has finished, all models together."""
+    return server.metric("hirelens_model_batch_size_count")
+
+
 def test_a_cancelled_job_stops_using_cpu(server):
+    """Cancelled as its analysis begins (speech chunks and every text analyzer still to come, dozens of
+    model executions), the job stops within the calls already running: at most one execution per model
+    finishes after the cancel, and once the worker reports the job ended the server is idle."""
     with grpc.insecure_channel(server.address) as channel:
         stub = interview_pb2_grpc.InterviewServiceStub(channel)
         job = upload(channel, server, SAMPLE)
@@ -88,13 +97,25 @@ def test_a_cancelled_job_stops_using_cpu(server):
         time.sleep(1.0)
         busy = cpu_seconds(server.process.pid) - before
         assert busy > 0.15, f"the analysis should be busy before the cancel ({busy:.2f} s CPU in 1 s)"
+        executions = model_executions(server)
         stub.CancelJob(interview_pb2.CancelJobRequest(job_id=job.job_id), metadata=auth(server))
         assert wait(channel, server, job.job_id).state == interview_pb2.CANCELLED
-        time.sleep(1.0)  # in-flight model calls finish
+        deadline = time.monotonic() + 60
+        while not server.metric("hirelens_jobs_total", state="cancelled") and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker counts the job once its analysis has unwound
+        assert server.metric("hirelens_jobs_total", state="cancelled") == 1, server.log_text()
+        after_cancel = model_executions(server) - executions
         before = cpu_seconds(server.process.pid)
         time.sleep(2.0)
         idle = cpu_seconds(server.process.pid) - before
-    assert idle < 0.3, f"server used {idle:.2f} s CPU in the 2 s after the cancel"
+    # at most what was running: one execution per model instance (uncancelled, about 60 more follow)
+    repository = ModelRepository(REPO_ROOT / "model_repo")
+    instances = sum(
+        max(1, sum(group.count or 1 for group in repository.get(name).config.instance_group))
+        for name in repository.names()
+    )
+    assert after_cancel <= instances, f"{after_cancel:.0f} model executions after the cancel"
+    assert idle < 0.3, f"server used {idle:.2f} s CPU in the 2 s after the job ended"
 
 
 def test_a_2_gb_upload_streams_to_disk_without_memory_growth(server):

@@ -112,6 +112,33 @@ def test_tiny_en_invents_nothing_after_the_last_word(runtime, english):
     assert hypothesis.split()[-1] == reference.split()[-1] == "disposed"
 
 
+def test_a_request_cancelled_before_its_turn_is_not_run(runtime, english):
+    asked = []
+    with pytest.raises(InferenceError, match="request cancelled"):
+        runtime.infer_async(
+            "asr_whisper_tiny_en", {"AUDIO": english[0][0]}, cancelled=lambda: asked.append(1) or True
+        ).result()
+    assert asked == [1]  # asked once, before decoding, and never again
+
+
+def test_whisper_stops_a_cancelled_request_at_the_next_30_s_window(runtime, english):
+    """Triton's ``request.is_cancelled()``: the read clips three times over (46 s, two windows) are
+    transcribed past 30 s when left alone; cancelled once decoding has begun, the request ends after the
+    first window with an error, never an answer."""
+    audio = np.concatenate([clip for clip, _ in english] * 3)
+    whole = runtime.infer("asr_whisper_tiny_en", {"AUDIO": audio})
+    assert whole["SEGMENT_TIMES"].max() > 30.0
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the check before decoding passes; the first one between windows stops it
+
+    with pytest.raises(InferenceError, match="request cancelled"):
+        runtime.infer_async("asr_whisper_tiny_en", {"AUDIO": audio}, cancelled=cancelled).result()
+    assert len(asked) == 2
+
+
 def test_tiny_en_refuses_a_language_it_cannot_speak(runtime, mandarin):
     with pytest.raises(InferenceError, match="'zh' is not supported"):
         runtime.infer("asr_whisper_tiny_en", {"AUDIO": mandarin[0], "LANGUAGE": one_string("zh")})

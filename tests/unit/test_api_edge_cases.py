@@ -44,9 +44,13 @@ class AbortCalled(Exception):
 class FakeContext:
     """Enough of grpc.ServicerContext for the servicers: metadata in, status out."""
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(
+        self, api_key: str = "", *, active: bool = True, time_remaining: float | None = None
+    ) -> None:
         self._metadata = (("x-api-key", api_key),)
         self.status: grpc.Status | None = None
+        self._active = active
+        self._time_remaining = time_remaining
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self._metadata
@@ -56,7 +60,10 @@ class FakeContext:
         raise AbortCalled()
 
     def is_active(self) -> bool:
-        return True
+        return self._active
+
+    def time_remaining(self) -> float | None:
+        return self._time_remaining
 
 
 @pytest.fixture
@@ -99,7 +106,7 @@ def test_the_loser_of_an_idempotency_race_with_other_content_is_refused(db: Data
     """api.md step 4: a key sent with another candidate_ref is IDEMPOTENCY_KEY_REUSED, also when the two
     uploads race (both pass find_idempotent before either inserts) and the database settles it."""
     servicer, tenant_id, store = _servicer(db, tmp_path)
-    first = servicer._upload(tenant_id, iter(_upload("cand-1", "key-1")))
+    first = servicer._upload(tenant_id, iter(_upload("cand-1", "key-1")), FakeContext())
     assert first.candidate_ref == "cand-1"
 
     real = store.find_idempotent
@@ -111,9 +118,33 @@ def test_the_loser_of_an_idempotency_race_with_other_content_is_refused(db: Data
 
     store.find_idempotent = racing_find  # type: ignore[method-assign]
     with pytest.raises(ApiError) as refused:
-        second = servicer._upload(tenant_id, iter(_upload("cand-2", "key-1")))
+        second = servicer._upload(tenant_id, iter(_upload("cand-2", "key-1")), FakeContext())
         pytest.fail(f"a request for cand-2 was answered with job {second.job_id} of {second.candidate_ref}")
     assert refused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+
+
+@pytest.mark.parametrize(
+    ("context", "code"),
+    [
+        (FakeContext(active=False, time_remaining=0.0), grpc.StatusCode.DEADLINE_EXCEEDED),
+        (FakeContext(active=False, time_remaining=5.0), grpc.StatusCode.CANCELLED),
+    ],
+)
+def test_a_stream_that_ended_because_the_call_did_makes_no_job(
+    db: Database, tmp_path: Path, context: FakeContext, code: grpc.StatusCode
+) -> None:
+    """grpcio may end a server's request stream quietly when the call is cancelled or expires (CI once
+    turned such a half-sent upload into a job): the servicer asks the call, keeps no file and makes no job,
+    and the same key, sent again whole, makes its job."""
+    servicer, tenant_id, store = _servicer(db, tmp_path)
+    requests = _upload("cand-1", "key-1")
+    requests[0].metadata.size_bytes = 0  # a raw client need not announce the size
+    with pytest.raises(ApiError) as refused:
+        servicer._upload(tenant_id, iter(requests), context)
+    assert refused.value.code == code and "no job was made" in refused.value.message
+    assert store.find_idempotent(tenant_id, "key-1") is None
+    assert not list((tmp_path / "data" / "uploads").glob("*"))
+    assert servicer._upload(tenant_id, iter(requests), FakeContext()).candidate_ref == "cand-1"
 
 
 def test_erasure_refuses_an_overlong_candidate_ref(db: Database, tmp_path: Path) -> None:

@@ -47,6 +47,15 @@ def test_the_check_predicate_cancels_and_the_answer_sticks() -> None:
         token.raise_if_cancelled()
 
 
+def test_seen_reports_a_cancellation_without_running_the_check() -> None:
+    """What a model's thread asks: it must not query (or fail with) the job database."""
+    calls: list[int] = []
+    token = CancelToken(lambda: calls.append(1) is None, interval_s=0.0)
+    assert not token.seen and not calls
+    assert token.cancelled and calls == [1]
+    assert token.seen and calls == [1]
+
+
 def test_the_check_predicate_runs_at_most_once_per_interval() -> None:
     calls: list[float] = []
     token = CancelToken(lambda: calls.append(time.monotonic()) is None and False, interval_s=0.2)
