@@ -92,19 +92,18 @@ def _failed(pb_utils: ModuleType, error: RequestError) -> Any:
 
 
 def check_not_cancelled(request: Any) -> None:
-    """Stop work on a request its caller gave up on (Triton's ``is_cancelled``; older Tritons lack it)."""
+    """For a long model, between its steps: stop work on a request its caller gave up on (Triton's
+    ``is_cancelled``; older Tritons lack it). Requests cancelled before their turn never reach a model."""
     is_cancelled = getattr(request, "is_cancelled", None)
     if is_cancelled is not None and is_cancelled():
         raise RequestError("request cancelled")
 
 
 def respond(pb_utils: ModuleType, requests: list[Any], outputs: Callable[[Any], list[Any]]) -> list[Any]:
-    """One response per request: the tensors ``outputs(request)`` gives, or the RequestError it raised; a
-    request cancelled before its turn is not run."""
+    """One response per request: the tensors ``outputs(request)`` gives, or the RequestError it raised."""
     responses = []
     for request in requests:
         try:
-            check_not_cancelled(request)
             responses.append(pb_utils.InferenceResponse(outputs(request)))
         except RequestError as error:
             responses.append(_failed(pb_utils, error))

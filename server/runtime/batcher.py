@@ -146,7 +146,7 @@ class DynamicBatcher:
             self._execute(execute, batch)
 
     def _execute(self, execute: ExecuteFn, batch: list[_Pending]) -> None:
-        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel() and _wanted(item)]
         if not batch:
             return
         started = time.perf_counter()
@@ -171,3 +171,12 @@ class DynamicBatcher:
             self.stats.batch_sizes[rows] = self.stats.batch_sizes.get(rows, 0) + 1
         for item, response in zip(batch, responses, strict=True):
             item.future.set_result(response)
+
+
+def _wanted(item: _Pending) -> bool:
+    """False (and the request answered with an error) when its caller cancelled it before its turn: as in
+    Triton, a cancelled request never reaches the model."""
+    if not item.request.is_cancelled():
+        return True
+    item.future.set_result(pb_utils.InferenceResponse(error=pb_utils.TritonError("request cancelled")))
+    return False

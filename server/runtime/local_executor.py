@@ -94,7 +94,8 @@ class LocalExecutor:
         self._overrides = weight_overrides or {}
         self._models: dict[str, LoadedModel] = {}
         self._failed: dict[str, Exception] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the dicts; held only for lookups, never for a load
+        self._loading: dict[str, threading.Lock] = {}  # one per model: a load holds only its model's lock
         self._batch_observers: list[BatchObserver] = []
 
     def add_batch_observer(self, observer: BatchObserver) -> None:
@@ -106,17 +107,30 @@ class LocalExecutor:
             observer(model, rows, seconds)
 
     def model(self, entry: ModelEntry) -> LoadedModel:
-        """The loaded model; one that failed to load keeps failing with the same error, without retrying."""
+        """The loaded model; one that failed to load keeps failing with the same error, without retrying.
+
+        Loading one model (seconds for a sentence encoder) holds up only that model's callers: requests to
+        models already loaded go on meanwhile.
+        """
         with self._lock:
-            if entry.name in self._failed:
-                raise self._failed[entry.name]
             loaded = self._models.get(entry.name)
-            if loaded is None:
-                try:
-                    loaded = LoadedModel(entry, self._overrides.get(entry.name, {}), self._on_batch)
-                except Exception as exc:
+            if loaded is not None:
+                return loaded
+            load_lock = self._loading.setdefault(entry.name, threading.Lock())
+        with load_lock:
+            with self._lock:
+                if entry.name in self._failed:
+                    raise self._failed[entry.name]
+                loaded = self._models.get(entry.name)
+            if loaded is not None:  # another caller loaded it while this one waited
+                return loaded
+            try:
+                loaded = LoadedModel(entry, self._overrides.get(entry.name, {}), self._on_batch)
+            except Exception as exc:
+                with self._lock:
                     self._failed[entry.name] = exc
-                    raise
+                raise
+            with self._lock:
                 self._models[entry.name] = loaded
             return loaded
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,66 @@ def test_missing_version_folder_is_named(tmp_path: Path) -> None:
     rt = Runtime(Settings(model_repo=repo))
     with pytest.raises(ModelRepositoryError, match="add_sub: no numeric version folder"):
         rt.infer("add_sub", {})
+
+
+def test_a_request_cancelled_before_its_turn_never_reaches_the_model(runtime: Runtime) -> None:
+    ones = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    runtime.infer("add_sub", ones)
+    stats = runtime.executor.loaded()["add_sub"].batcher.stats
+    executions = stats.executions
+    with pytest.raises(InferenceError, match="request cancelled"):
+        runtime.infer_async("add_sub", ones, cancelled=lambda: True).result()
+    assert stats.executions == executions
+    np.testing.assert_allclose(runtime.infer("add_sub", ones)["OUTPUT0"], 2 * ones["INPUT0"])
+
+
+SLOW_LOAD = textwrap.dedent(
+    """
+    import json
+    import time
+    from pathlib import Path
+
+
+    class TritonPythonModel:
+        def initialize(self, args):
+            gate = Path(json.loads(args["model_config"])["parameters"]["gate"]["string_value"])
+            end = time.monotonic() + 30
+            while not gate.exists() and time.monotonic() < end:  # a load that takes until the test says
+                time.sleep(0.01)
+
+        def execute(self, requests):
+            return []
+    """
+)
+
+
+def test_a_slow_load_holds_up_only_its_own_model(tmp_path: Path) -> None:
+    """Loading a sentence encoder takes seconds: requests to models already loaded must go on meanwhile."""
+    repo = make_repo(tmp_path / "repo")
+    gate = tmp_path / "gate"
+    slow = repo / "slow"
+    (slow / "1").mkdir(parents=True)
+    (slow / "1" / "model.py").write_text(SLOW_LOAD)
+    (slow / "config.pbtxt").write_text(
+        'name: "slow"\nbackend: "python"\nmax_batch_size: 0\n'
+        'input [ { name: "X" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+        'output [ { name: "Y" data_type: TYPE_FP32 dims: [ 1 ] } ]\n'
+        f'parameters {{ key: "gate" value: {{ string_value: "{gate}" }} }}\n'
+    )
+    rt = Runtime(Settings(model_repo=repo))
+    ones = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    try:
+        rt.infer("add_sub", ones)
+        loading = threading.Thread(target=rt.executor.model, args=(rt.repository.get("slow"),), daemon=True)
+        loading.start()
+        while "slow" not in rt.executor._loading:  # the load has begun and holds its lock
+            time.sleep(0.01)
+        answer = rt.infer_async("add_sub", ones).result(timeout=10)  # would wait 30 s behind a global lock
+        np.testing.assert_allclose(answer["OUTPUT0"], 2 * ones["INPUT0"])
+        assert loading.is_alive()
+        gate.touch()
+        loading.join(timeout=10)
+        assert "slow" in rt.executor.loaded()
+    finally:
+        gate.touch()
+        rt.close()
