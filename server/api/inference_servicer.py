@@ -139,10 +139,13 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
         """
         pending: queue.Queue[_Pending | None] = queue.Queue()
 
+        def cancelled() -> bool:
+            return not context.is_active()
+
         def read() -> None:
             try:
                 for request in request_iterator:
-                    pending.put(self._start(request, lambda: not context.is_active()))
+                    pending.put(self._start(request, cancelled))
             except Exception as exc:  # the client went away or cancelled: end the stream quietly
                 log.debug("inference stream reader stopped: %s", exc)
             finally:

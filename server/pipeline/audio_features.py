@@ -127,12 +127,6 @@ def _words(out: Outputs, offset: float) -> list[Word]:
     return [w for w in found if w.text]
 
 
-def model_instances(runtime: Runtime, model: str) -> int:
-    """How many instances serve ``model``: requests beyond that would only queue."""
-    groups = runtime.repository.get(model).config.instance_group
-    return max(1, sum(group.count or 1 for group in groups))
-
-
 def settle(futures: Iterable[Future[Outputs]]) -> None:
     """Wait until ``futures`` are finished, whatever their outcome: used on the way out of a cancelled or
     failed analysis, so none of its model calls still runs once the analysis has ended."""
@@ -156,7 +150,7 @@ def recognise(
     recognised.
     """
     model = ASR_MODELS[language]
-    limit = model_instances(runtime, model)
+    limit = runtime.repository.get(model).instance_count
     hop = 0.01
     frames = int(spool.duration_s / hop) + 1
     f0 = np.zeros(frames, np.float32)

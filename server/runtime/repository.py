@@ -25,6 +25,12 @@ class ModelEntry:
     def model_file(self) -> Path:
         return self.directory / self.version / "model.py"
 
+    @property
+    def instance_count(self) -> int:
+        """How many instances serve the model (every instance group, a group's count defaulting to 1, as
+        the executor creates them): requests beyond that only queue."""
+        return max(1, sum(group.count or 1 for group in self.config.instance_group))
+
     def config_json(self) -> str:
         """The config as Triton hands it to ``initialize(args)['model_config']``."""
         return json.dumps(json_format.MessageToDict(self.config, preserving_proto_field_name=True))
