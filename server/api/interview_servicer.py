@@ -16,6 +16,7 @@ from hirelens.v1 import interview_pb2, interview_pb2_grpc, result_pb2
 from server.api import convert
 from server.api.auth import ApiKeyAuth
 from server.api.job_request import (
+    check_consent,
     check_language,
     check_policy,
     check_reference,
@@ -118,6 +119,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         )
         check_policy(scenario, deps.policy, deps.analyzers)
         spec = job_spec(metadata, scenario, deps.settings.policy)
+        check_consent(scenario, spec.consent, deps.policy)
         if spec.idempotency_key is not None:
             existing = deps.store.find_idempotent(tenant_id, spec.idempotency_key)
             if existing is not None:

@@ -13,6 +13,7 @@ from server.api.upload import suffix
 from server.errors import InputError
 from server.jobs.store import JobRecord, JobSpec
 from server.scoring.policy import Policy, check_scenario
+from server.scoring.refusals import CONSENT_MISSING, blocked_modalities, consent_precondition
 from server.scoring.registry import ScenarioRegistry
 from server.scoring.scenario import Scenario
 
@@ -61,6 +62,20 @@ def check_policy(scenario: Scenario, policy: Policy | None, analyzers: Any) -> N
             "; ".join(problems),
             field="metadata.scenario_id",
             reason="FORBIDDEN_BY_POLICY",
+        )
+
+
+def check_consent(scenario: Scenario, consent: list[str], policy: Policy | None) -> None:
+    """A scenario that cannot be scored at all without a modality the candidate did not consent to is
+    refused before its recording is received: the recording is then never stored, let alone analysed."""
+    problem = consent_precondition(scenario, blocked_modalities(frozenset(consent), policy))
+    if problem:
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"{CONSENT_MISSING}: {problem}; set metadata.consent if the candidate consented, or choose "
+            "another scenario",
+            field="metadata.consent",
+            reason=CONSENT_MISSING.upper(),
         )
 
 

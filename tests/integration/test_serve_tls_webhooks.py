@@ -93,7 +93,7 @@ def test_scoring_over_mutual_tls_ends_in_a_signed_webhook(server, pki: Path, fix
         client_cert=(pki / "client.pem").read_bytes(),
         client_key=(pki / "client.key").read_bytes(),
     ) as client:
-        job = client.submit(wav, scenario="general_behavioral", candidate_ref="tls-1")
+        job = client.submit(wav, scenario="general_behavioral", candidate_ref="tls-1", consent=("voice",))
         result = client.wait(job)
     assert result.overall_score is not None
     assert Receiver.arrived.wait(30), "no webhook arrived"

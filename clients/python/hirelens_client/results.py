@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -468,18 +468,45 @@ class AnswerReport:
 
 
 @dataclass(frozen=True, slots=True)
+class NotAnalysed:
+    """A modality the server did not analyse at all (its model never ran), with a stable ``code``
+    (``consent_missing``) and a ``reason`` for people."""
+
+    modality: str
+    code: str
+    reason: str
+
+    @classmethod
+    def from_proto(cls, message: result_pb2.NotAnalysed) -> NotAnalysed:
+        return cls(message.modality, message.code, message.reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"modality": self.modality, "code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentReport:
-    """Modalities the candidate consented to, and those analysed by nothing because consent was missing."""
+    """Modalities the candidate consented to, those whose signals no score used because consent was
+    missing, and those not analysed at all (and why)."""
 
     given: list[str]
     not_used: list[str]
+    not_analysed: list[NotAnalysed] = field(default_factory=list)
 
     @classmethod
     def from_proto(cls, message: result_pb2.Consent) -> ConsentReport:
-        return cls(list(message.given), list(message.not_used))
+        return cls(
+            list(message.given),
+            list(message.not_used),
+            [NotAnalysed.from_proto(n) for n in message.not_analysed],
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"given": list(self.given), "not_used": list(self.not_used)}
+        return {
+            "given": list(self.given),
+            "not_used": list(self.not_used),
+            "not_analysed": [n.to_dict() for n in self.not_analysed],
+        }
 
 
 @dataclass(frozen=True, slots=True)
