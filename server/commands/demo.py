@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> str:
         try:
             wait_until_serving(server, address, log, READY_TIMEOUT_S)
             print(
-                f"hirelens demo: scoring {args.video.name} with '{args.scenario}', consent "
+                f"hirelens demo: scoring {args.video.name} with '{args.scenario}' and "
                 f"--consent {','.join(consent) or 'none'}",
                 file=sys.stderr,
             )
