@@ -25,3 +25,15 @@ class InferenceError(HireLensError):
 
 class UnscorableError(HireLensError):
     """The input is readable but holds nothing that can be analysed (silence only, no speech)."""
+
+
+class InferenceRejected(InferenceError):
+    """A model refused one request as invalid (Triton's INVALID_ARG): the caller's input, not the model."""
+
+
+class InferenceCancelled(InferenceError):
+    """The caller gave up on the request (cancel, deadline) before the model answered it."""
+
+
+class InferenceUnavailable(InferenceError):
+    """The model cannot take requests now (its batcher is closed: the server is shutting down)."""

@@ -20,7 +20,10 @@ from grpc_status import rpc_status
 
 from server.errors import (
     HireLensError,
+    InferenceCancelled,
     InferenceError,
+    InferenceRejected,
+    InferenceUnavailable,
     InputError,
     MediaError,
     ModelRepositoryError,
@@ -62,11 +65,15 @@ class ApiError(Exception):
 
 
 # Domain errors and what they mean on the wire: the caller's input (INVALID_ARGUMENT), input that is readable
-# but holds nothing to score (FAILED_PRECONDITION), or the server's own fault.
+# but holds nothing to score (FAILED_PRECONDITION), or the server's own fault. The first match wins, so a
+# subclass comes before its base. The inference protocol uses the same codes (Triton's mapping).
 DOMAIN_ERRORS: tuple[tuple[type[HireLensError], grpc.StatusCode, str], ...] = (
     (MediaError, grpc.StatusCode.INVALID_ARGUMENT, "BAD_MEDIA"),
     (InputError, grpc.StatusCode.INVALID_ARGUMENT, "BAD_INPUT"),
     (UnscorableError, grpc.StatusCode.FAILED_PRECONDITION, "NOT_SCORABLE"),
+    (InferenceRejected, grpc.StatusCode.INVALID_ARGUMENT, "BAD_INPUT"),
+    (InferenceCancelled, grpc.StatusCode.CANCELLED, "CANCELLED"),
+    (InferenceUnavailable, grpc.StatusCode.UNAVAILABLE, "MODEL_UNAVAILABLE"),
     (InferenceError, grpc.StatusCode.INTERNAL, "INFERENCE_FAILED"),
     (ModelRepositoryError, grpc.StatusCode.UNAVAILABLE, "MODEL_UNAVAILABLE"),
 )
