@@ -26,7 +26,7 @@ from server import __version__
 from server.api.status import from_domain
 from server.api.tensors import TensorError, config_datatype, input_array, output_tensor
 from server.api.validation import check_inputs, check_outputs, full_dims
-from server.errors import InferenceError, ModelRepositoryError
+from server.errors import InferenceError, ModelRepositoryError, clipped, quoted
 from server.runtime import Outputs, Runtime
 from server.runtime.repository import ModelEntry
 
@@ -292,7 +292,7 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
             requested = tuple(output.name for output in request.outputs)
             for output in request.outputs:
                 if "classification" in output.parameters:
-                    raise TensorError(f"output '{output.name}': classification is not supported")
+                    raise TensorError(f"output {quoted(output.name)}: classification is not supported")
             check_inputs(entry.config, inputs, {tensor.name: tensor.datatype for tensor in request.inputs})
             check_outputs(entry.config, requested)
         except TensorError as exc:
@@ -342,7 +342,7 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
         inputs: dict[str, np.ndarray] = {}
         for i, tensor in enumerate(request.inputs):
             if tensor.name in inputs:
-                raise TensorError(f"input '{tensor.name}' appears twice")
+                raise TensorError(f"input {quoted(tensor.name)} appears twice")
             inputs[tensor.name] = input_array(tensor, raw[i] if raw else None)
         return inputs
 
@@ -357,13 +357,13 @@ class InferenceServicer(service_pb2_grpc.GRPCInferenceServiceServicer):
         if name not in repository.names():
             raise RpcStatus(
                 grpc.StatusCode.NOT_FOUND,
-                f"unknown model '{name}'; the repository has: {', '.join(repository.names())}",
+                f"unknown model {quoted(name)}; the repository has: {', '.join(repository.names())}",
             )
         entry = repository.get(name)
         if version and version != entry.version:
             raise RpcStatus(
                 grpc.StatusCode.NOT_FOUND,
-                f"model '{name}' has no version {version}; it serves {entry.version}",
+                f"model '{name}' has no version {clipped(version)}; it serves {entry.version}",
             )
         return entry
 

@@ -195,3 +195,26 @@ def test_a_cancelled_stream_frees_its_place_and_its_reader(tmp_path: Path) -> No
     finally:
         never.put(None)
         served.close()
+
+
+@pytest.mark.parametrize("what", ["model", "input", "datatype", "output"])
+def test_errors_quote_at_most_100_characters_of_a_name(served: Served, what: str) -> None:
+    """A 100,000-character name used to come back whole in the status message."""
+    huge = "z" * 100_000
+    request = service_pb2.ModelInferRequest(model_name=huge if what == "model" else "add_sub")
+    for name in ("INPUT0", "INPUT1"):
+        tensor = request.inputs.add(name=name, datatype="FP32", shape=[1, 2])
+        tensor.contents.fp32_contents.extend([1, 1])
+    if what == "input":
+        request.inputs[0].name = huge
+    if what == "datatype":
+        request.inputs[0].datatype = huge
+    if what == "output":
+        request.outputs.add(name=huge)
+    with grpc.insecure_channel(served.address) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.ModelInfer(request, timeout=30)
+    assert refused.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+    message = refused.value.details()
+    assert len(message) < 400 and "(100000 characters)" in message, message[:500]
