@@ -91,11 +91,16 @@ def abort(context: grpc.ServicerContext, error: ApiError) -> NoReturn:
     raise AssertionError("abort_with_status returned")  # grpc raises; this line keeps type checkers honest
 
 
-def _refusal(exc: Exception) -> ApiError:
+def _refusal(exc: Exception, context: grpc.ServicerContext, method: str) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, HireLensError):
         return from_domain(exc)
+    if isinstance(exc, grpc.RpcError) and not context.is_active():
+        # grpcio raises a bare RpcError from the request stream when the caller cancels or its deadline
+        # passes: an everyday event (a closed laptop mid-upload), not a server fault worth a traceback
+        log.info("%s ended early: the caller cancelled the call or its deadline passed", method)
+        return ApiError(grpc.StatusCode.CANCELLED, "the call was cancelled before it finished")
     log.exception("unexpected error serving a call")  # the traceback stays in the server's log
     return ApiError(grpc.StatusCode.INTERNAL, "internal error", reason="INTERNAL")
 
@@ -111,7 +116,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as exc:
                 if _is_abort(exc):
                     raise
-                abort(context, _refusal(exc))
+                abort(context, _refusal(exc, context, method.__name__))
 
         return streaming
 
@@ -122,7 +127,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if _is_abort(exc):
                 raise
-            abort(context, _refusal(exc))
+            abort(context, _refusal(exc, context, method.__name__))
 
     return unary
 
