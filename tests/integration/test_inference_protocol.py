@@ -304,7 +304,12 @@ def test_a_stream_without_the_key_is_refused_when_keys_are_required(tmp_path):
                 done.set()
 
             client.start_stream(callback, headers=headers)
-            client.async_stream_infer("voice_prosody", [samples])
+            try:
+                client.async_stream_infer("voice_prosody", [samples])
+            except InferenceServerException:
+                # the refusal can end the stream before the request is queued (it used to fail the test on
+                # a busy machine); the callback has the server's error either way
+                assert expected is not None
             assert done.wait(30)
             client.stop_stream()
             client.close()
