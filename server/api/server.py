@@ -26,7 +26,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
 # largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch; uploads and
-# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) hold one each as well.
+# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) and inference streams (at most
+# server.max_inference_streams, 32 by default) hold one each as well.
 MAX_WORKERS = 160
 
 # Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
