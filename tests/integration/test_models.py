@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from server.errors import InferenceError, ModelRepositoryError
+from server.errors import InferenceError, InferenceRejected, ModelRepositoryError
 from server.runtime import Runtime
 from server.runtime.whisper_backend import assemble_split_model
 
@@ -140,8 +140,12 @@ def test_whisper_stops_a_cancelled_request_at_the_next_30_s_window(runtime, engl
 
 
 def test_tiny_en_refuses_a_language_it_cannot_speak(runtime, mandarin):
-    with pytest.raises(InferenceError, match="'zh' is not supported"):
+    """The caller's mistake (INVALID_ARGUMENT over the protocol), quoted short whatever its length."""
+    with pytest.raises(InferenceRejected, match="'zh' is not supported"):
         runtime.infer("asr_whisper_tiny_en", {"AUDIO": mandarin[0], "LANGUAGE": one_string("zh")})
+    with pytest.raises(InferenceRejected, match=r"\(10000 characters\)' is not supported") as refused:
+        runtime.infer("asr_whisper_tiny_en", {"AUDIO": mandarin[0], "LANGUAGE": one_string("x" * 10_000)})
+    assert len(str(refused.value)) < 300
 
 
 def test_base_transcribes_mandarin_in_simplified_characters_within_20_percent_cer(runtime, mandarin):
