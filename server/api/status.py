@@ -29,6 +29,7 @@ from server.errors import (
     ModelRepositoryError,
     UnscorableError,
 )
+from server.jobs.database import is_disk_full
 
 DOMAIN = "hirelens.ai"
 log = logging.getLogger(__name__)
@@ -96,6 +97,13 @@ def _refusal(exc: Exception, context: grpc.ServicerContext, method: str) -> ApiE
         return exc
     if isinstance(exc, HireLensError):
         return from_domain(exc)
+    if is_disk_full(exc):
+        log.error("a call failed: the job database's disk is full: %s", exc.__class__.__name__)
+        return ApiError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "the server's job database disk is full; nothing was stored, retry later",
+            reason="DISK_FULL",
+        )
     if isinstance(exc, grpc.RpcError) and not context.is_active():
         # grpcio raises a bare RpcError from the request stream when the caller cancels or its deadline
         # passes: an everyday event (a closed laptop mid-upload), not a server fault worth a traceback

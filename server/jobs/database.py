@@ -68,6 +68,21 @@ def _unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"cannot open the job database {where}: {reason}")
 
 
+# PostgreSQL's SQLSTATE for a full disk (class 53, insufficient resources)
+_PG_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error means its disk (or quota) is full: SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full. That passes once an operator frees space, so callers get RESOURCE_EXHAUSTED, not INTERNAL."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
+
+
 class SchemaMismatch(RuntimeError):
     """An unversioned database (no ``alembic_version``) whose tables are not the baseline schema: stamping
     it would claim a schema it does not have, so it is refused and left untouched."""

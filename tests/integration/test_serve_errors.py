@@ -4,7 +4,9 @@ the full disk is a real, tiny tmpfs mounted by the test."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -135,3 +137,37 @@ def test_a_cancelled_upload_is_logged_at_info_without_a_traceback(tmp_path: Path
     finally:
         hold.set()
         server.stop()
+
+
+def _fill(folder: Path) -> None:
+    """Take every free byte of the file system holding ``folder``."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_a_full_database_disk_is_resource_exhausted_and_keeps_no_recording(tmp_path: Path) -> None:
+    """SQLite's "database or disk is full" used to be INTERNAL with a traceback in the log."""
+    with tmpfs(tmp_path / "dbdisk", "1m") as mount:
+        server = ServerProcess(
+            tmp_path / "serve", server={"database_url": f"sqlite:///{mount / 'jobs.db'}"}
+        ).start()
+        try:
+            _fill(mount)
+            with grpc.insecure_channel(server.address) as channel:
+                stub = interview_pb2_grpc.InterviewServiceStub(channel)
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.UploadInterview(
+                        _upload(65536), metadata=[("x-api-key", server.keys["acme"])], timeout=60
+                    )
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
+            assert "job database disk is full" in refused.value.details()
+            assert list((server.folder / "data" / "uploads").iterdir()) == []
+            assert "Traceback" not in server.log_text()
+        finally:
+            server.stop()
