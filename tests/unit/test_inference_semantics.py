@@ -88,9 +88,7 @@ def test_server_is_not_ready_while_draining_and_refuses_new_inference(served: Se
     served.client.async_infer(
         "blocking", [fp32("X", np.ones((1, 1)))], lambda result, error: running.append(error or result)
     )
-    wait_for(lambda: "blocking" in served.runtime.executor.loaded())
-    batcher = served.runtime.executor.loaded()["blocking"].batcher
-    wait_for(lambda: batcher.queue_depth() == 0)  # the model is executing it
+    wait_for(lambda: (gate.parent / "running").exists())  # the model is executing it
     assert served.client.is_server_ready()
     stopping = threading.Thread(target=served.stop, daemon=True)
     stopping.start()

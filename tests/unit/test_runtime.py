@@ -321,6 +321,7 @@ BLOCKING = textwrap.dedent(
             self.gate = Path(json.loads(args["model_config"])["parameters"]["gate"]["string_value"])
 
         def execute(self, requests):
+            (self.gate.parent / "running").touch()  # tells the test this batch is closed and executing
             end = time.monotonic() + 30
             while not self.gate.exists() and time.monotonic() < end:  # busy until the test says
                 time.sleep(0.01)
@@ -345,13 +346,12 @@ def blocking_repo(root: Path, gate: Path, batching: str = "") -> Path:
 
 
 def _busy(rt: Runtime, gate: Path):
-    """One request that the blocking model is executing (it left the queue), and its future."""
+    """One request that the blocking model is executing (its batch closed), and its future."""
     first = rt.infer_async("blocking", {"X": np.ones((1, 1), np.float32)})
-    batcher = rt.executor.loaded()["blocking"].batcher
     end = time.monotonic() + 30
-    while batcher.queue_depth() and time.monotonic() < end:
+    while not (gate.parent / "running").exists() and time.monotonic() < end:
         time.sleep(0.01)
-    return first, batcher
+    return first, rt.executor.loaded()["blocking"].batcher
 
 
 def test_closing_fails_every_waiting_request_and_refuses_new_ones(tmp_path: Path) -> None:
