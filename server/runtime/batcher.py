@@ -112,26 +112,29 @@ class DynamicBatcher:
         return self._queue.qsize() + len(self._carry)
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Let each worker finish the batch it runs, then fail every request still waiting (UNAVAILABLE):
-        none is left unresolved, so no caller waits forever on a model that is gone."""
+        """Fail every request still waiting (UNAVAILABLE) at once, let each worker finish the batch it runs,
+        then stop the workers: no request is left unresolved, so no caller waits on a model that is gone."""
         with self._lock:
             self._closed = True
+            waiting, self._carry = self._carry, []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    waiting.append(item)
             for _ in self._workers:
                 self._queue.put(None)
+        self._fail(waiting)
         for worker in self._workers:
             worker.join(timeout=timeout_s)
-        with self._lock:
-            waiting, self._carry = self._carry, []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                waiting.append(item)
-        for _ in (worker for worker in self._workers if worker.is_alive()):
-            self._queue.put(None)  # a worker still executing stops when it is done
-        for item in waiting:
+        with self._lock:  # a worker gathering at the close may have set one aside
+            late, self._carry = self._carry, []
+        self._fail(late)
+
+    def _fail(self, items: list[_Pending]) -> None:
+        for item in items:
             if item.future.set_running_or_notify_cancel():
                 item.future.set_exception(self._closed_error())
 
