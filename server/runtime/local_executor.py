@@ -92,6 +92,7 @@ class LocalExecutor:
         self._lock = threading.Lock()  # guards the dicts; held only for lookups, never for a load
         self._loading: dict[str, threading.Lock] = {}  # one per model: a load holds only its model's lock
         self._batch_observers: list[BatchObserver] = []
+        self._closed = False
 
     def add_batch_observer(self, observer: BatchObserver) -> None:
         """Call ``observer(model, rows, seconds)`` after every model execution (metrics hook)."""
@@ -108,6 +109,8 @@ class LocalExecutor:
         models already loaded go on meanwhile.
         """
         with self._lock:
+            if self._closed:  # a job still running at shutdown must not load the model again
+                raise ModelRepositoryError(f"model '{entry.name}' is unavailable: the server is stopping")
             loaded = self._models.get(entry.name)
             if loaded is not None:
                 return loaded
@@ -126,7 +129,12 @@ class LocalExecutor:
                     self._failed[entry.name] = exc
                 raise
             with self._lock:
-                self._models[entry.name] = loaded
+                closed = self._closed
+                if not closed:
+                    self._models[entry.name] = loaded
+            if closed:  # the executor closed during the load: nothing would ever close this model
+                loaded.close()
+                raise ModelRepositoryError(f"model '{entry.name}' is unavailable: the server is stopping")
             return loaded
 
     def submit(self, entry: ModelEntry, request: pb_utils.InferenceRequest):
@@ -137,6 +145,7 @@ class LocalExecutor:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for loaded in self._models.values():
                 loaded.close()
             self._models.clear()

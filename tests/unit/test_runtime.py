@@ -433,3 +433,15 @@ def test_gpu_instances_get_tritons_device_ids() -> None:
     assert placed == [("GPU", last)]
     with pytest.raises(ModelRepositoryError, match=rf"gpus \[{gpus}\] do not exist"):
         instance_devices(_groups(f"instance_group [ {{ kind: KIND_GPU gpus: [ {gpus} ] }} ]"))
+
+
+def test_a_closed_runtime_refuses_requests_instead_of_loading_the_model_again(tmp_path: Path) -> None:
+    """A job still running at shutdown used to reload the model into a runtime that was closed."""
+    rt = Runtime(Settings(model_repo=make_repo(tmp_path)))
+    ones = {"INPUT0": np.ones((1, 2), np.float32), "INPUT1": np.ones((1, 2), np.float32)}
+    rt.infer("add_sub", ones)
+    rt.close()
+    with pytest.raises(ModelRepositoryError, match="'add_sub' is unavailable: the server is stopping"):
+        rt.infer("add_sub", ones)
+    assert (tmp_path / "add_sub" / "loads.log").read_text().splitlines() == ["loaded"]
+    assert rt.executor.loaded() == {}
