@@ -70,6 +70,10 @@ class ServerSettings(BaseModel):
         description="require a tenant API key on the Triton inference protocol too (probes stay open)",
     )
     log_json: bool = True
+    # --- inference protocol limits (protocol hardening) ---
+    max_inference_streams: int = Field(
+        default=32, ge=1, description="ModelStreamInfer streams open at once; more get RESOURCE_EXHAUSTED"
+    )
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.expanduser() / 'hirelens.db'}"

@@ -21,6 +21,7 @@ from hirelens.v1 import (
 from server.analysis.registry import analyzer_classes
 from server.api.auth import ApiKeyAuth, InferenceKeyInterceptor
 from server.api.candidate_servicer import CandidateServicer
+from server.api.inference_servicer import InferenceServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.scenario_servicer import ScenarioServicer
 from server.api.server import build_server, stop_gracefully
@@ -60,6 +61,7 @@ class HireLensService:
     metrics: Metrics
     grpc_server: grpc.Server
     health: health.HealthServicer
+    inference: InferenceServicer
     metrics_server: WSGIServer | None = None
     _started: bool = field(default=False, repr=False)
 
@@ -132,6 +134,8 @@ class HireLensService:
             server_credentials(tls.cert_file, tls.key_file, tls.client_ca_file) if tls is not None else None
         )
         health_servicer = health.HealthServicer()
+        inference = InferenceServicer(runtime, max_streams=server_settings.max_inference_streams)
+        metrics.watch_inference_streams(lambda: inference.open_streams)
         grpc_server = build_server(
             runtime,
             server_settings.address,
@@ -142,9 +146,20 @@ class HireLensService:
                 *([InferenceKeyInterceptor(auth)] if server_settings.inference_requires_api_key else []),
             ],
             credentials=credentials,
+            inference=inference,
         )
         return cls(
-            settings, runtime, db, store, tenants, runner, webhooks, metrics, grpc_server, health_servicer
+            settings,
+            runtime,
+            db,
+            store,
+            tenants,
+            runner,
+            webhooks,
+            metrics,
+            grpc_server,
+            health_servicer,
+            inference,
         )
 
     def start(self) -> None:
@@ -161,7 +176,7 @@ class HireLensService:
     def stop(self, grace_s: float = 5.0) -> None:
         if not self._started:
             return
-        stop_gracefully(self.grpc_server, self.health, grace_s)
+        stop_gracefully(self.grpc_server, self.health, grace_s, self.inference)
         self.runner.stop(timeout=grace_s)
         self.webhooks.stop()
         if self.metrics_server is not None:

@@ -27,6 +27,7 @@ from server.api.job_request import (
 from server.api.status import ApiError, grpc_errors
 from server.api.upload import first_message, receive_chunks
 from server.config import ServerSettings
+from server.errors import quoted
 from server.jobs.runner import JobRunner
 from server.jobs.store import TERMINAL, JobRecord, JobStore, QueueFull
 from server.pipeline.questions import TextAnswer
@@ -94,7 +95,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         record = self._deps.store.get(tenant_id, job_id)
         if record is None:
             # Another tenant's job reads exactly like a job that does not exist.
-            raise ApiError(grpc.StatusCode.NOT_FOUND, f"no job '{job_id}'", field="job_id")
+            raise ApiError(grpc.StatusCode.NOT_FOUND, f"no job {quoted(job_id)}", field="job_id")
         return record
 
     @grpc_errors
@@ -198,7 +199,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         self._job(tenant.id, request.job_id)
         record = self._deps.store.cancel(tenant.id, request.job_id)
         if record is None:
-            raise ApiError(grpc.StatusCode.NOT_FOUND, f"no job '{request.job_id}'", field="job_id")
+            raise ApiError(grpc.StatusCode.NOT_FOUND, f"no job {quoted(request.job_id)}", field="job_id")
         self._deps.runner.cancel(request.job_id)
         return convert.job(record)
 

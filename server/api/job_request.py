@@ -10,7 +10,7 @@ from hirelens.v1 import interview_pb2
 
 from server.api.status import ApiError
 from server.api.upload import suffix
-from server.errors import InputError
+from server.errors import InputError, quoted
 from server.jobs.store import JobRecord, JobSpec
 from server.scoring.policy import Policy, check_scenario
 from server.scoring.refusals import CONSENT_MISSING, blocked_modalities, consent_precondition
@@ -38,7 +38,7 @@ def find_scenario(registry: ScenarioRegistry, scenario_id: str, version: str, fi
 def check_language(language: str, field: str) -> str:
     language = language or "auto"
     if language not in LANGUAGES:
-        raise _invalid(field, f"language must be one of {', '.join(LANGUAGES)}, not '{language}'")
+        raise _invalid(field, f"language must be one of {', '.join(LANGUAGES)}, not {quoted(language)}")
     return language
 
 
@@ -46,6 +46,8 @@ def check_reference(value: str, field: str, required: bool = False) -> str:
     name = field.rsplit(".", 1)[-1]
     if required and not value:
         raise _invalid(field, f"{name} is required: the platform's own id for the candidate (not a name)")
+    if value and not value.strip():  # would file jobs (and erase them) under an id no platform has
+        raise _invalid(field, f"{name} is blank: send the platform's own id, not spaces")
     if len(value) > MAX_REF_CHARS or any(not c.isprintable() for c in value):
         raise _invalid(field, f"{name} must be at most {MAX_REF_CHARS} printable characters")
     return value
@@ -95,7 +97,8 @@ def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], la
         if item.question_id and item.question_id not in texts:
             raise _invalid(
                 f"{field}.question_id",
-                f"scenario '{scenario.id}' has no question '{item.question_id}'; it has {', '.join(texts)}",
+                f"scenario '{scenario.id}' has no question {quoted(item.question_id)}; "
+                f"it has {', '.join(texts)}",
             )
         text = item.text or texts.get(item.question_id, "")
         if not text.strip():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 
@@ -13,6 +15,8 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from server.api.inference_servicer import InferenceServicer
 from server.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
 INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 
 # gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17 minutes of 16 kHz FP32 audio or
@@ -22,7 +26,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
 # largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch; uploads and
-# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) hold one each as well.
+# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) and inference streams (at most
+# server.max_inference_streams, 32 by default) hold one each as well.
 MAX_WORKERS = 160
 
 # Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
@@ -42,11 +47,13 @@ def build_server(
     services: Sequence[Service] = (),
     interceptors: Sequence[grpc.ServerInterceptor] = (),
     credentials: grpc.ServerCredentials | None = None,
+    inference: InferenceServicer | None = None,
 ) -> grpc.Server:
     """A server bound to ``address``, not yet started: the inference protocol plus ``services``.
 
-    Pass ``health_servicer`` to keep a handle for ``stop_gracefully``; ``credentials`` for TLS. Raises OSError
-    when the address cannot be bound (port in use, bad host).
+    Pass ``health_servicer`` and ``inference`` (the inference servicer, built with its limits) to keep
+    handles for ``stop_gracefully``; ``credentials`` for TLS. Raises OSError when the address cannot be bound
+    (port in use, bad host).
     """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
@@ -60,7 +67,9 @@ def build_server(
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         interceptors=list(interceptors),
     )
-    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceServicer(runtime), server)
+    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
+        inference or InferenceServicer(runtime), server
+    )
     for _, add in services:
         add(server)
     names = [INFERENCE_SERVICE, *(name for name, _ in services)]
@@ -84,9 +93,17 @@ def build_server(
 
 
 def stop_gracefully(
-    server: grpc.Server, health_servicer: health.HealthServicer | None = None, grace_s: float = 5.0
+    server: grpc.Server,
+    health_servicer: health.HealthServicer | None = None,
+    grace_s: float = 5.0,
+    inference: InferenceServicer | None = None,
 ) -> None:
-    """Report NOT_SERVING (load balancers stop sending), let in-flight calls finish, then stop."""
+    """Report NOT_SERVING and ServerReady false (load balancers stop sending), let in-flight inference
+    finish while the port still answers probes (new inference gets UNAVAILABLE), then stop the port, giving
+    the remaining calls what is left of ``grace_s``."""
+    end = time.monotonic() + grace_s
     if health_servicer is not None:
         health_servicer.enter_graceful_shutdown()
-    server.stop(grace_s).wait()
+    if inference is not None and not inference.drain(grace_s):
+        log.warning("inference requests still running after %s s of shutdown grace", grace_s)
+    server.stop(max(0.0, end - time.monotonic())).wait()

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, make_url, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from server.errors import HireLensError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -52,6 +55,32 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class DatabaseUnavailable(HireLensError):
+    """The job database cannot be opened or written (read-only file, server down, wrong credentials): an
+    operator's configuration problem, so ``hirelens serve`` exits 2 with this message, not a traceback."""
+
+
+def _unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    where = make_url(url).render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"cannot open the job database {where}: {reason}")
+
+
+# PostgreSQL's SQLSTATE for a full disk (class 53, insufficient resources)
+_PG_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error means its disk (or quota) is full: SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full. That passes once an operator frees space, so callers get RESOURCE_EXHAUSTED, not INTERNAL."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
 
 
 class SchemaMismatch(RuntimeError):
@@ -186,6 +215,9 @@ def open_database(url: str) -> Database:
     engine = create_database_engine(url)
     try:
         migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise _unavailable(url, exc) from exc
     except BaseException:
         engine.dispose()
         raise

@@ -135,6 +135,15 @@ class Metrics:
         self.model_batch_size.labels(model).observe(rows)
         self.model_inference_seconds.labels(model).observe(seconds)
 
+    def watch_inference_streams(self, open_streams: Callable[[], int]) -> None:
+        """Publish how many ModelStreamInfer streams (each holding a reader thread) are open."""
+        gauge = Gauge(
+            "hirelens_inference_streams",
+            "ModelStreamInfer streams open now (each holds two threads; server.max_inference_streams)",
+            registry=self.registry,
+        )
+        gauge.set_function(open_streams)
+
     def watch_runtime(self, runtime: Runtime) -> None:
         """Observe every batch the runtime's local executor runs, on whichever thread runs it."""
         runtime.executor.add_batch_observer(self.observe_batch)

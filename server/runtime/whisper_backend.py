@@ -20,6 +20,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment, Word
 
+from server.errors import quoted
 from server.runtime.backend_utils import (
     RequestError,
     audio_input,
@@ -165,7 +166,7 @@ class WhisperBackend:
             return language, float(probability)
         if requested not in supported:
             raise RequestError(
-                f"language '{requested}' is not supported; this model knows {', '.join(supported)}"
+                f"language {quoted(requested)} is not supported; this model knows {', '.join(supported)}"
             )
         return requested, 1.0
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from server.errors import InferenceError, ModelRepositoryError
+from server.errors import InferenceRejected, ModelRepositoryError
 from server.runtime import Runtime
 
 MINILM, USE = "text_embed_minilm", "text_embed_use_multilingual"
@@ -88,9 +88,9 @@ def test_a_bad_request_fails_alone(runtime, model: str) -> None:
     good = runtime.infer_async(model, {"TEXT": text_tensor(["a good request"])})
     invalid = runtime.infer_async(model, {"TEXT": np.array([[b"\xff\xfe"]], dtype=object)})
     assert good.result()["EMBEDDING"].shape == (1, DIMS[model])
-    with pytest.raises(InferenceError, match=r"shape \[batch, 1\]"):
+    with pytest.raises(InferenceRejected, match=r"shape \[batch, 1\]"):
         bad.result()
-    with pytest.raises(InferenceError, match="UTF-8"):
+    with pytest.raises(InferenceRejected, match="UTF-8"):
         invalid.result()
 
 

@@ -281,3 +281,17 @@ def test_a_failing_observer_never_fails_the_requests():
     finally:
         batcher.close()
     assert batcher.stats.executions == 1
+
+
+def test_open_inference_streams_are_a_gauge_read_at_scrape_time():
+    metrics = Metrics()
+    streams = [2]
+    metrics.watch_inference_streams(lambda: streams[0])
+    http = start_metrics_server(metrics, port=0, addr="127.0.0.1")
+    try:
+        assert value(scrape(http.server_address[1]), "hirelens_inference_streams") == 2
+        streams[0] = 0
+        assert value(scrape(http.server_address[1]), "hirelens_inference_streams") == 0
+    finally:
+        http.shutdown()
+        http.server_close()
