@@ -10,8 +10,10 @@ from hirelens.v1 import interview_pb2
 
 from server.api.status import ApiError
 from server.api.upload import suffix
+from server.config import TextLimits
 from server.errors import InputError
 from server.jobs.store import JobRecord, JobSpec
+from server.pipeline.text_limits import TextLimitError, check_text_limits
 from server.scoring.policy import Policy, check_scenario
 from server.scoring.registry import ScenarioRegistry
 from server.scoring.scenario import Scenario
@@ -64,9 +66,17 @@ def check_policy(scenario: Scenario, policy: Policy | None, analyzers: Any) -> N
         )
 
 
-def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str) -> list[dict]:
+def _questions(
+    scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str, limits: TextLimits
+) -> list[dict]:
     """Each question's text (the scenario's, when given by id) and its answer's span when timed; an untimed
-    end runs to the next question's start."""
+    end runs to the next question's start. Text past ``limits`` is refused before anything is stored."""
+    try:
+        check_text_limits([(item.text, "") for item in items], limits, "metadata.questions", ("text", ""))
+    except TextLimitError as exc:
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
+        ) from None
     lang = "zh" if language == "zh" else "en"
     texts = {q.id: getattr(q.text, lang) for q in scenario.questions}
     if not items:
@@ -106,6 +116,7 @@ def job_spec(
     metadata: interview_pb2.InterviewMetadata,
     scenario: Scenario,
     policy_name: str | None,
+    limits: TextLimits,
 ) -> JobSpec:
     language = check_language(metadata.language, "metadata.language")
     consent = []
@@ -117,7 +128,7 @@ def job_spec(
         scenario_id=scenario.id,
         scenario_version=scenario.version,
         language=language,
-        questions=_questions(scenario, list(metadata.questions), language),
+        questions=_questions(scenario, list(metadata.questions), language, limits),
         consent=consent,
         policy=policy_name,
         filename=suffix(metadata.filename),

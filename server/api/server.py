@@ -21,9 +21,11 @@ INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceServic
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
-# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch; uploads and
-# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) hold one each as well.
-MAX_WORKERS = 160
+# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch: this many
+# threads are kept for short calls beyond the uploads and watches (server.max_streams, default 64) that may
+# each hold one for their whole length.
+SHORT_CALL_THREADS = 96
+MAX_WORKERS = 64 + SHORT_CALL_THREADS
 
 # Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
 MAX_CONCURRENT_RPCS = 512

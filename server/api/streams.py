@@ -1,0 +1,125 @@
+"""Long calls (uploads, watches) counted per tenant and in all, and an upload's idle timeout.
+
+Each long call holds one of the server's threads for its whole length. A cap for all tenants together keeps
+threads free for short calls; a smaller cap per tenant keeps one tenant (64 idle uploads) from taking every
+slot. Past either cap a call is refused at once with ``RESOURCE_EXHAUSTED``, never queued.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TypeVar
+
+import grpc
+
+from server.api.status import ApiError
+
+T = TypeVar("T")
+
+
+class StreamSlots:
+    """Slots for long calls: ``per_tenant`` maps a kind (``upload``, ``watch``) to its cap per tenant and
+    the setting that sets it; ``total`` bounds every kind of every tenant together."""
+
+    def __init__(self, total: int, per_tenant: Mapping[str, tuple[int, str]]) -> None:
+        self._total = total
+        self._per_tenant = dict(per_tenant)
+        self._open: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, tenant_id: str, kind: str) -> Iterator[None]:
+        cap, setting = self._per_tenant[kind]
+        key = (tenant_id, kind)
+        with self._lock:
+            if self._open[key] >= cap:
+                raise ApiError(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"this tenant already has {cap} {kind}s open, its limit ({setting}); finish or cancel "
+                    f"one first" + ("" if kind == "upload" else ", or poll GetJob / use the webhook"),
+                    reason=f"TOO_MANY_{kind.upper()}S",
+                )
+            if self._open.total() >= self._total:
+                raise ApiError(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"too many uploads and watches open on this server ({self._total}, server.max_streams); "
+                    f"retry shortly, or poll GetJob / use the webhook instead of a {kind}",
+                    reason="TOO_MANY_STREAMS",
+                )
+            self._open[key] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open[key] -= 1
+
+
+class IdleTimeout:
+    """Ends a client-streamed call with ``DEADLINE_EXCEEDED`` when the client sends nothing for ``idle_s``
+    while the handler waits for its next message (the handler's own work does not count).
+
+    The handler's thread is blocked inside grpcio waiting for that message, so a watchdog thread ends the
+    call; the handler then sees the request stream fail and ``timed_out`` tells it why.
+    """
+
+    def __init__(self, context: grpc.ServicerContext, idle_s: float, message: str) -> None:
+        self._context = context
+        self._idle_s = idle_s
+        self._message = message
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting_since: float | None = None
+        self._finished = False
+        self.timed_out = False
+
+    def messages(self, requests: Iterator[T]) -> Iterator[T]:
+        """``requests``, each wait for the next one timed; the watch ends with the stream."""
+        watchdog = threading.Thread(target=self._watch, name="upload-idle", daemon=True)
+        watchdog.start()
+        source = iter(requests)
+        try:
+            while True:
+                self._set_waiting(time.monotonic())
+                try:
+                    message = next(source)
+                except StopIteration:
+                    return
+                finally:
+                    self._set_waiting(None)
+                yield message
+        finally:
+            with self._lock:
+                self._finished = True
+            self._wake.set()
+
+    def _set_waiting(self, since: float | None) -> None:
+        with self._lock:
+            self._waiting_since = since
+        self._wake.set()
+
+    def _watch(self) -> None:
+        while True:
+            self._wake.clear()  # before reading the state, so a change after the read still wakes us
+            with self._lock:
+                if self._finished:
+                    return
+                since = self._waiting_since
+                if since is not None and time.monotonic() - since >= self._idle_s:
+                    self.timed_out = True
+                    break
+            self._wake.wait(None if since is None else since + self._idle_s - time.monotonic())
+        end_call(self._context, grpc.StatusCode.DEADLINE_EXCEEDED, self._message)
+
+
+def end_call(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> None:
+    """End a call from a thread other than its handler's. grpcio's public ``abort`` only raises in the
+    handler's thread and ``cancel`` always says CANCELLED; its core call can end with any status."""
+    call = getattr(getattr(context, "_rpc_event", None), "call", None)
+    if call is None:
+        context.cancel()
+    else:
+        call.cancel(code.value[0], message)
