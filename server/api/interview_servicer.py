@@ -18,6 +18,7 @@ from server.api.job_request import (
     check_policy,
     check_reference,
     check_same_request,
+    check_text,
     find_scenario,
     job_spec,
 )
@@ -28,7 +29,6 @@ from server.config import ServerSettings, TextLimits
 from server.jobs.runner import JobRunner
 from server.jobs.store import TERMINAL, JobRecord, JobStore, QueueFull
 from server.pipeline.questions import TextAnswer
-from server.pipeline.text_limits import TextLimitError, check_text_limits
 from server.scoring.policy import Policy
 from server.scoring.registry import ScenarioRegistry
 from server.scoring.text_interview import score_text_answers
@@ -222,12 +222,7 @@ def _text_answers(request: interview_pb2.ScoreAnswersRequest, limits: TextLimits
         raise ApiError(
             grpc.StatusCode.INVALID_ARGUMENT, "answers is empty: nothing to score", field="answers"
         )
-    try:
-        check_text_limits([(item.question, item.answer) for item in request.answers], limits, "answers")
-    except TextLimitError as exc:
-        raise ApiError(
-            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
-        ) from None
+    check_text([(item.question, item.answer) for item in request.answers], limits, "answers")
     out = []
     for i, item in enumerate(request.answers):
         if not item.answer.strip():

@@ -66,17 +66,27 @@ def check_policy(scenario: Scenario, policy: Policy | None, analyzers: Any) -> N
         )
 
 
+def check_text(
+    items: list[tuple[str, str]],
+    limits: TextLimits,
+    field: str,
+    names: tuple[str, str] = ("question", "answer"),
+) -> None:
+    """``check_text_limits`` refusing the call: INVALID_ARGUMENT, reason TEXT_LIMIT, the item as field."""
+    try:
+        check_text_limits(items, limits, field, names)
+    except TextLimitError as exc:
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
+        ) from None
+
+
 def _questions(
     scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str, limits: TextLimits
 ) -> list[dict]:
     """Each question's text (the scenario's, when given by id) and its answer's span when timed; an untimed
     end runs to the next question's start. Text past ``limits`` is refused before anything is stored."""
-    try:
-        check_text_limits([(item.text, "") for item in items], limits, "metadata.questions", ("text", ""))
-    except TextLimitError as exc:
-        raise ApiError(
-            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
-        ) from None
+    check_text([(item.text, "") for item in items], limits, "metadata.questions", ("text", ""))
     lang = "zh" if language == "zh" else "en"
     texts = {q.id: getattr(q.text, lang) for q in scenario.questions}
     if not items:
