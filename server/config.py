@@ -79,14 +79,26 @@ class ServerSettings(BaseModel):
     upload_idle_timeout_s: float = Field(
         default=60.0, gt=0, description="an upload with no message for this long ends DEADLINE_EXCEEDED"
     )
+    max_text_scorings: int = Field(
+        default=32,
+        ge=2,
+        le=64,
+        description="ScoreAnswers calls at once, all tenants (96 threads serve short calls)",
+    )
+    max_text_scorings_per_tenant: int = Field(default=4, ge=1, description="ScoreAnswers calls of one tenant")
 
     @model_validator(mode="after")
-    def _one_tenant_leaves_streams_for_others(self) -> ServerSettings:
+    def _one_tenant_leaves_room_for_others(self) -> ServerSettings:
         per_tenant = self.max_uploads_per_tenant + self.max_watches_per_tenant
         if per_tenant >= self.max_streams:
             raise ValueError(
                 f"max_uploads_per_tenant + max_watches_per_tenant ({per_tenant}) must stay below max_streams "
                 f"({self.max_streams}), or one tenant at its caps blocks every other"
+            )
+        if self.max_text_scorings_per_tenant >= self.max_text_scorings:
+            raise ValueError(
+                f"max_text_scorings_per_tenant ({self.max_text_scorings_per_tenant}) must stay below "
+                f"max_text_scorings ({self.max_text_scorings}), or one tenant's calls block every other's"
             )
         return self
 

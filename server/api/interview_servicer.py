@@ -23,7 +23,7 @@ from server.api.job_request import (
     job_spec,
 )
 from server.api.status import ApiError, grpc_errors
-from server.api.streams import IdleTimeout, StreamSlots
+from server.api.streams import CallSlots, Cap, IdleTimeout
 from server.api.upload import first_message, receive_chunks
 from server.config import ServerSettings, TextLimits
 from server.jobs.runner import JobRunner
@@ -64,11 +64,41 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         self._deps = deps
         settings = deps.settings
         # Uploads and watches each hold one of the server's threads for their whole length (streams.py).
-        self._streams = StreamSlots(
-            settings.max_streams,
+        poll = "; or poll GetJob / use the webhook instead"
+        self._streams = CallSlots(
+            Cap(settings.max_streams, "server.max_streams", "TOO_MANY_STREAMS", "uploads and watches", poll),
             {
-                "upload": (settings.max_uploads_per_tenant, "server.max_uploads_per_tenant"),
-                "watch": (settings.max_watches_per_tenant, "server.max_watches_per_tenant"),
+                "upload": Cap(
+                    settings.max_uploads_per_tenant,
+                    "server.max_uploads_per_tenant",
+                    "TOO_MANY_UPLOADS",
+                    "uploads",
+                ),
+                "watch": Cap(
+                    settings.max_watches_per_tenant,
+                    "server.max_watches_per_tenant",
+                    "TOO_MANY_WATCHES",
+                    "watches",
+                    poll,
+                ),
+            },
+        )
+        # ScoreAnswers runs the text models in the call's thread, for seconds; the threads kept for short
+        # calls must not all go to it, nor to one tenant.
+        self._scorings = CallSlots(
+            Cap(
+                settings.max_text_scorings,
+                "server.max_text_scorings",
+                "TOO_MANY_SCORINGS",
+                "ScoreAnswers calls",
+            ),
+            {
+                "ScoreAnswers": Cap(
+                    settings.max_text_scorings_per_tenant,
+                    "server.max_text_scorings_per_tenant",
+                    "TOO_MANY_SCORINGS",
+                    "ScoreAnswers calls",
+                )
             },
         )
 
@@ -206,13 +236,14 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         self, request: interview_pb2.ScoreAnswersRequest, context: grpc.ServicerContext
     ) -> result_pb2.ScoreResult:
         deps = self._deps
-        deps.auth.tenant(context)
+        tenant = deps.auth.tenant(context)
         check_reference(request.candidate_ref, "candidate_ref")
         scenario = find_scenario(deps.scenarios, request.scenario_id, request.scenario_version, "scenario_id")
         check_policy(scenario, deps.policy, deps.analyzers)
         language = check_language(request.language, "language")
         answers = _text_answers(request, deps.text_limits)
-        result = score_text_answers(scenario, answers, language, deps.policy)
+        with self._scorings.hold(tenant.id, "ScoreAnswers"):  # a refused request never takes a slot
+            result = score_text_answers(scenario, answers, language, deps.policy)
         return convert.score_result(result.to_dict() | {"duration_s": 0.0})
 
 

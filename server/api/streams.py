@@ -1,8 +1,9 @@
-"""Long calls (uploads, watches) counted per tenant and in all, and an upload's idle timeout.
+"""Calls that hold a server thread long (uploads, watches, text scoring) counted per tenant and in all, and
+an upload's idle timeout.
 
-Each long call holds one of the server's threads for its whole length. A cap for all tenants together keeps
-threads free for short calls; a smaller cap per tenant keeps one tenant (64 idle uploads) from taking every
-slot. Past either cap a call is refused at once with ``RESOURCE_EXHAUSTED``, never queued.
+A cap for all tenants together keeps threads free for short calls; a smaller cap per tenant keeps one tenant
+(64 idle uploads) from taking every slot. Past either cap a call is refused at once with
+``RESOURCE_EXHAUSTED``, never queued.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
@@ -19,13 +21,26 @@ import grpc
 from server.api.status import ApiError
 
 T = TypeVar("T")
+CONFIRM_S = 0.5
+"""An idle timeout is declared only if the upload is still waiting, for the same message, this much later."""
 
 
-class StreamSlots:
-    """Slots for long calls: ``per_tenant`` maps a kind (``upload``, ``watch``) to its cap per tenant and
-    the setting that sets it; ``total`` bounds every kind of every tenant together."""
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A cap on calls at once, the setting that sets it, the refusal's reason and what the calls are."""
 
-    def __init__(self, total: int, per_tenant: Mapping[str, tuple[int, str]]) -> None:
+    limit: int
+    setting: str
+    reason: str
+    what: str
+    hint: str = ""
+
+
+class CallSlots:
+    """``per_tenant`` maps a kind of call (``upload``, ``watch``) to its cap for one tenant; ``total`` bounds
+    every kind of every tenant together."""
+
+    def __init__(self, total: Cap, per_tenant: Mapping[str, Cap]) -> None:
         self._total = total
         self._per_tenant = dict(per_tenant)
         self._open: Counter[tuple[str, str]] = Counter()
@@ -33,22 +48,14 @@ class StreamSlots:
 
     @contextmanager
     def hold(self, tenant_id: str, kind: str) -> Iterator[None]:
-        cap, setting = self._per_tenant[kind]
+        cap = self._per_tenant[kind]
         key = (tenant_id, kind)
         with self._lock:
-            if self._open[key] >= cap:
-                raise ApiError(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"this tenant already has {cap} {kind}s open, its limit ({setting}); finish or cancel "
-                    f"one first" + ("" if kind == "upload" else ", or poll GetJob / use the webhook"),
-                    reason=f"TOO_MANY_{kind.upper()}S",
-                )
-            if self._open.total() >= self._total:
-                raise ApiError(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"too many uploads and watches open on this server ({self._total}, server.max_streams); "
-                    f"retry shortly, or poll GetJob / use the webhook instead of a {kind}",
-                    reason="TOO_MANY_STREAMS",
+            if self._open[key] >= cap.limit:
+                raise _refusal(cap, f"this tenant already has {cap.limit} {cap.what} open, its limit")
+            if self._open.total() >= self._total.limit:
+                raise _refusal(
+                    self._total, f"this server already has {self._total.limit} {self._total.what} open"
                 )
             self._open[key] += 1
         try:
@@ -56,6 +63,14 @@ class StreamSlots:
         finally:
             with self._lock:
                 self._open[key] -= 1
+
+
+def _refusal(cap: Cap, what: str) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        f"{what} ({cap.setting}); retry when one has ended{cap.hint}",
+        reason=cap.reason,
+    )
 
 
 class IdleTimeout:
@@ -102,16 +117,24 @@ class IdleTimeout:
         self._wake.set()
 
     def _watch(self) -> None:
+        expired_since: float | None = None  # the wait seen past the timeout once, not yet confirmed
         while True:
             self._wake.clear()  # before reading the state, so a change after the read still wakes us
             with self._lock:
                 if self._finished:
                     return
                 since = self._waiting_since
-                if since is not None and time.monotonic() - since >= self._idle_s:
+                expired = since is not None and time.monotonic() - since >= self._idle_s
+                if expired and expired_since == since:
                     self.timed_out = True
                     break
-            self._wake.wait(None if since is None else since + self._idle_s - time.monotonic())
+            if expired:
+                # Confirm after a moment: when the whole process stalled (an import holding the GIL, a model
+                # load), a message may have arrived that the handler's thread has not taken yet.
+                expired_since = since
+                self._wake.wait(CONFIRM_S)
+            else:
+                self._wake.wait(None if since is None else since + self._idle_s - time.monotonic())
         end_call(self._context, grpc.StatusCode.DEADLINE_EXCEEDED, self._message)
 
 

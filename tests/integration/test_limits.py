@@ -28,6 +28,8 @@ def server(tmp_path_factory) -> Iterator[ServerProcess]:
         "max_uploads_per_tenant": UPLOADS_PER_TENANT,
         "max_watches_per_tenant": 2,
         "upload_idle_timeout_s": IDLE_S,
+        "max_text_scorings": 2,
+        "max_text_scorings_per_tenant": 1,
     }
     process = ServerProcess(tmp_path_factory.mktemp("limits"), server=settings).start()
     yield process
@@ -85,7 +87,8 @@ def test_a_tenant_at_its_upload_cap_never_blocks_another(channel, server, fixtur
         # the other tenant uploads and its interview is scored, while acme's uploads stay open
         job = upload(channel, server, speech_wav(fixtures_dir), tenant="globex", candidate_ref="other-1")
         assert wait(channel, server, job.job_id, tenant="globex").state == interview_pb2.DONE
-        assert not any(future.done() for future in open_uploads)
+        ended = [future.exception() for future in open_uploads if future.done()]
+        assert not ended, ended
     finally:
         for future in open_uploads:
             future.cancel()
@@ -121,15 +124,47 @@ def test_an_idle_upload_ends_deadline_exceeded_and_its_partial_file_is_gone(chan
     assert wait_for(lambda: not list(uploads_dir(server).glob("upload-*")), timeout_s=10)
 
 
-def score_answers(channel, server, answers: list[tuple[str, str]]) -> grpc.RpcError:
-    """The refusal of a ScoreAnswers call, which must come quickly (no model ran)."""
-    stub = interview_pb2_grpc.InterviewServiceStub(channel)
-    request = interview_pb2.ScoreAnswersRequest(
+def text_request(answers: list[tuple[str, str]]) -> interview_pb2.ScoreAnswersRequest:
+    return interview_pb2.ScoreAnswersRequest(
         scenario_id="general_behavioral",
         answers=[interview_pb2.TextAnswer(question=q, answer=a) for q, a in answers],
     )
+
+
+def test_a_tenant_scoring_text_at_its_cap_never_blocks_another(channel, server):
+    stub = interview_pb2_grpc.InterviewServiceStub(channel)
+    story = "I planned the migration, split the work with two colleagues and we shipped it a week early. "
+    long_call = stub.ScoreAnswers.future(
+        text_request([("Tell me about a project you led.", story * 40)] * 2),
+        metadata=auth(server),
+        timeout=600,
+    )
+    short = text_request([("Why us?", "Your product helps people find work.")])
+    try:
+        refused = None
+        while refused is None and not long_call.done():  # until the long call holds acme's one slot
+            try:
+                stub.ScoreAnswers(short, metadata=auth(server, "acme"), timeout=120)
+            except grpc.RpcError as error:
+                refused = error
+        assert refused is not None, (
+            f"the long call ended before a second one was tried: {long_call.exception()}"
+        )
+        assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "server.max_text_scorings_per_tenant" in refused.details()
+        assert details(refused)[1] == ["TOO_MANY_SCORINGS"]
+        if not long_call.done():  # the other tenant is served meanwhile
+            assert stub.ScoreAnswers(short, metadata=auth(server, "globex"), timeout=120).answers
+        assert long_call.result().overall.HasField("score")
+    finally:
+        long_call.cancel()
+
+
+def score_answers(channel, server, answers: list[tuple[str, str]]) -> grpc.RpcError:
+    """The refusal of a ScoreAnswers call, which must come quickly (no model ran)."""
+    stub = interview_pb2_grpc.InterviewServiceStub(channel)
     with pytest.raises(grpc.RpcError) as refused:
-        stub.ScoreAnswers(request, metadata=auth(server), timeout=QUICK_S)
+        stub.ScoreAnswers(text_request(answers), metadata=auth(server), timeout=QUICK_S)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
     return refused.value
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from server.api.status import ApiError
-from server.api.streams import StreamSlots
+from server.api.streams import CallSlots, Cap
 from server.config import ServerSettings, TextLimits
 from server.errors import InputError
 from server.pipeline.text_limits import TextLimitError, check_text_limits
@@ -24,14 +24,19 @@ from tests.conftest import REPO_ROOT
 
 
 def test_a_tenant_at_its_cap_leaves_the_other_slots_to_other_tenants():
-    slots = StreamSlots(4, {"upload": (2, "server.max_uploads_per_tenant"), "watch": (1, "w")})
+    slots = CallSlots(
+        Cap(4, "server.max_streams", "TOO_MANY_STREAMS", "uploads and watches"),
+        {
+            "upload": Cap(2, "server.max_uploads_per_tenant", "TOO_MANY_UPLOADS", "uploads"),
+            "watch": Cap(1, "server.max_watches_per_tenant", "TOO_MANY_WATCHES", "watches"),
+        },
+    )
     with slots.hold("acme", "upload"), slots.hold("acme", "upload"):
         with pytest.raises(ApiError) as refused, slots.hold("acme", "upload"):
             pass
         assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert refused.value.reason == "TOO_MANY_UPLOADS" and "server.max_uploads_per_tenant" in str(
-            refused.value
-        )
+        assert refused.value.reason == "TOO_MANY_UPLOADS"
+        assert "2 uploads open, its limit (server.max_uploads_per_tenant)" in str(refused.value)
         with slots.hold("globex", "upload"), slots.hold("globex", "watch"):
             with pytest.raises(ApiError) as full, slots.hold("initech", "upload"):
                 pass
@@ -43,6 +48,8 @@ def test_a_tenant_at_its_cap_leaves_the_other_slots_to_other_tenants():
 def test_per_tenant_caps_must_stay_below_the_total():
     with pytest.raises(ValueError, match="max_streams"):
         ServerSettings(max_streams=16, max_uploads_per_tenant=8, max_watches_per_tenant=8)
+    with pytest.raises(ValueError, match="max_text_scorings"):
+        ServerSettings(max_text_scorings=4, max_text_scorings_per_tenant=4)
 
 
 def test_the_cache_holds_at_most_its_budget_in_bytes():
