@@ -86,6 +86,12 @@ class ServerSettings(BaseModel):
         description="ScoreAnswers calls at once, all tenants (96 threads serve short calls)",
     )
     max_text_scorings_per_tenant: int = Field(default=4, ge=1, description="ScoreAnswers calls of one tenant")
+    max_message_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=4 * 1024 * 1024, description="one gRPC message, either way"
+    )
+    max_concurrent_rpcs: int = Field(
+        default=512, ge=16, description="calls in flight; beyond it RESOURCE_EXHAUSTED at once"
+    )
 
     @model_validator(mode="after")
     def _one_tenant_leaves_room_for_others(self) -> ServerSettings:

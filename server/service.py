@@ -138,6 +138,8 @@ class HireLensService:
             server_settings.address,
             # every long call may hold a thread, and short calls still find one (server.py)
             max_workers=server_settings.max_streams + SHORT_CALL_THREADS,
+            max_message_bytes=server_settings.max_message_bytes,
+            max_concurrent_rpcs=server_settings.max_concurrent_rpcs,
             health_servicer=health_servicer,
             services=services,
             interceptors=[

@@ -11,14 +11,15 @@ from grpc_reflection.v1alpha import reflection
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from server.api.inference_servicer import InferenceServicer
+from server.config import ServerSettings
 from server.runtime import Runtime
 
 INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 
-# gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17 minutes of 16 kHz FP32 audio or
-# a batch of eight 1080p RGB frames, and still bounds what one call can make the server buffer. Longer media
-# belongs in the chunked upload API, not in one tensor.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# server.max_message_bytes: gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17
+# minutes of 16 kHz FP32 audio or a batch of eight 1080p RGB frames, and still bounds what one call can make
+# the server buffer. Longer media belongs in the chunked upload API, not in one tensor.
+MAX_MESSAGE_BYTES: int = ServerSettings.model_fields["max_message_bytes"].default
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
 # largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch: this many
@@ -27,8 +28,9 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 SHORT_CALL_THREADS = 96
 MAX_WORKERS = 64 + SHORT_CALL_THREADS
 
-# Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
-MAX_CONCURRENT_RPCS = 512
+# server.max_concurrent_rpcs: calls beyond it wait nowhere; they fail fast with RESOURCE_EXHAUSTED instead of
+# queueing without bound.
+MAX_CONCURRENT_RPCS: int = ServerSettings.model_fields["max_concurrent_rpcs"].default
 
 
 # (service full name, function that adds its servicer to a server)
@@ -40,6 +42,7 @@ def build_server(
     address: str,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     max_workers: int = MAX_WORKERS,
+    max_concurrent_rpcs: int = MAX_CONCURRENT_RPCS,
     health_servicer: health.HealthServicer | None = None,
     services: Sequence[Service] = (),
     interceptors: Sequence[grpc.ServerInterceptor] = (),
@@ -59,7 +62,7 @@ def build_server(
             # clients ping long, quiet watches every minute (hirelens-client); accept one every 30 s
             ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
         ],
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
         interceptors=list(interceptors),
     )
     service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceServicer(runtime), server)
