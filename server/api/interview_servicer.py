@@ -122,13 +122,11 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         deps = self._deps
         tenant = deps.auth.tenant(context)
         idle_s = deps.settings.upload_idle_timeout_s
-        idle = IdleTimeout(
-            context,
-            idle_s,
+        message = (
             f"no upload message for {idle_s:g} s (server.upload_idle_timeout_s); the partial upload was "
-            "deleted and no job was made",
+            "deleted and no job was made"
         )
-        with self._streams.hold(tenant.id, "upload"):
+        with self._streams.hold(tenant.id, "upload"), IdleTimeout(context, idle_s, message) as idle:
             try:
                 return self._upload(tenant.id, idle.messages(request_iterator), context)
             except grpc.RpcError:

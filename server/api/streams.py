@@ -77,8 +77,8 @@ class IdleTimeout:
     """Ends a client-streamed call with ``DEADLINE_EXCEEDED`` when the client sends nothing for ``idle_s``
     while the handler waits for its next message (the handler's own work does not count).
 
-    The handler's thread is blocked inside grpcio waiting for that message, so a watchdog thread ends the
-    call; the handler then sees the request stream fail and ``timed_out`` tells it why.
+    The handler's thread is blocked inside grpcio waiting for that message, so a watchdog thread (alive for
+    the ``with`` block) ends the call; the handler then sees the request stream fail, ``timed_out`` says why.
     """
 
     def __init__(self, context: grpc.ServicerContext, idle_s: float, message: str) -> None:
@@ -91,25 +91,27 @@ class IdleTimeout:
         self._finished = False
         self.timed_out = False
 
+    def __enter__(self) -> IdleTimeout:
+        threading.Thread(target=self._watch, name="upload-idle", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._finished = True
+        self._wake.set()
+
     def messages(self, requests: Iterator[T]) -> Iterator[T]:
-        """``requests``, each wait for the next one timed; the watch ends with the stream."""
-        watchdog = threading.Thread(target=self._watch, name="upload-idle", daemon=True)
-        watchdog.start()
+        """``requests``, each wait for the next one timed (inside the ``with`` block only)."""
         source = iter(requests)
-        try:
-            while True:
-                self._set_waiting(time.monotonic())
-                try:
-                    message = next(source)
-                except StopIteration:
-                    return
-                finally:
-                    self._set_waiting(None)
-                yield message
-        finally:
-            with self._lock:
-                self._finished = True
-            self._wake.set()
+        while True:
+            self._set_waiting(time.monotonic())
+            try:
+                message = next(source)
+            except StopIteration:
+                return
+            finally:
+                self._set_waiting(None)
+            yield message
 
     def _set_waiting(self, since: float | None) -> None:
         with self._lock:

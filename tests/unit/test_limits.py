@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
+from concurrent import futures
 from pathlib import Path
 
 import grpc
@@ -14,7 +16,7 @@ import numpy as np
 import pytest
 
 from server.api.status import ApiError
-from server.api.streams import CallSlots, Cap
+from server.api.streams import CallSlots, Cap, IdleTimeout
 from server.config import ServerSettings, TextLimits
 from server.errors import InputError
 from server.pipeline.text_limits import TextLimitError, check_text_limits
@@ -130,3 +132,47 @@ def test_a_settings_file_sets_the_text_limits(tmp_path: Path):
     path = tmp_path / "hirelens.yaml"
     path.write_text("text_limits:\n  max_answer_chars: 500\n", encoding="utf-8")
     assert Settings.load(path).text_limits.max_answer_chars == 500
+
+
+def _stream_server(handler) -> tuple[grpc.Server, grpc.Channel]:
+    """A real gRPC server with one client-streaming method, ``/t.T/Up``."""
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    methods = {"Up": grpc.stream_unary_rpc_method_handler(handler)}
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("t.T", methods),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, grpc.insecure_channel(f"127.0.0.1:{port}")
+
+
+def test_the_idle_timeout_counts_only_waits_for_the_client_and_ends_with_its_block():
+    def handler(requests, context):
+        with IdleTimeout(context, 1.0, "idle for 1 s") as idle:
+            for count, _ in enumerate(idle.messages(requests), start=1):
+                if count == 1:
+                    time.sleep(2)  # the server's own work: not the client's idleness
+                if count == 2:
+                    break  # stops reading early, as an idempotent retry does
+        return b"ok"
+
+    server, channel = _stream_server(handler)
+    try:
+        up = channel.stream_unary("/t.T/Up")
+        assert up(iter([b"a", b"b", b"c"]), timeout=30) == b"ok"
+        assert not [t for t in threading.enumerate() if t.name == "upload-idle"]  # the watch ended with it
+
+        resume = threading.Event()
+
+        def quiet():
+            yield b"a"
+            resume.wait(30)
+
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as ended:
+            up(quiet(), timeout=30)
+        resume.set()
+        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert ended.value.details() == "idle for 1 s"
+        assert 1.0 <= time.monotonic() - started < 20
+    finally:
+        channel.close()
+        server.stop(None)
