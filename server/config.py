@@ -85,7 +85,7 @@ class ServerSettings(BaseModel):
         le=64,
         description="ScoreAnswers calls at once, all tenants (96 threads serve short calls)",
     )
-    max_text_scorings_per_tenant: int = Field(default=4, ge=1, description="ScoreAnswers calls of one tenant")
+    max_text_scorings_per_tenant: int = Field(default=8, ge=1, description="ScoreAnswers calls of one tenant")
     max_message_bytes: int = Field(
         default=64 * 1024 * 1024, ge=4 * 1024 * 1024, description="one gRPC message, either way"
     )
