@@ -122,7 +122,7 @@ class TextLimits(BaseModel):
     max_question_chars: int = Field(default=2000, ge=1, description="characters in one question")
     max_answer_chars: int = Field(default=20_000, ge=1, description="characters in one answer")
     max_request_bytes: int = Field(
-        default=256 * 1024, ge=1, description="UTF-8 bytes of all questions and answers of one request"
+        default=128 * 1024, ge=1, description="UTF-8 bytes of all questions and answers of one request"
     )
     cache_bytes: int = Field(
         default=64 * 1024 * 1024, ge=0, description="memory the embedding cache may hold (texts and vectors)"
