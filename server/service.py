@@ -24,7 +24,7 @@ from server.api.candidate_servicer import CandidateServicer
 from server.api.inference_servicer import InferenceServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.scenario_servicer import ScenarioServicer
-from server.api.server import build_server, stop_gracefully
+from server.api.server import SHORT_CALL_THREADS, build_server, stop_gracefully
 from server.api.tls import server_credentials
 from server.config import Settings
 from server.jobs.database import Database, open_database
@@ -111,6 +111,7 @@ class HireLensService:
             policy=policy,
             analyzers=analyzers,
             on_upload_bytes=metrics.upload_received,
+            text_limits=settings.text_limits,
         )
         interview = InterviewServicer(deps)
         scenario_service = ScenarioServicer(auth, scenarios, analyzers)
@@ -139,6 +140,10 @@ class HireLensService:
         grpc_server = build_server(
             runtime,
             server_settings.address,
+            # every long call may hold a thread, and short calls still find one (server.py)
+            max_workers=server_settings.max_streams + server_settings.max_inference_streams + SHORT_CALL_THREADS,
+            max_message_bytes=server_settings.max_message_bytes,
+            max_concurrent_rpcs=server_settings.max_concurrent_rpcs,
             health_servicer=health_servicer,
             services=services,
             interceptors=[

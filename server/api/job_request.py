@@ -10,8 +10,10 @@ from hirelens.v1 import interview_pb2
 
 from server.api.status import ApiError
 from server.api.upload import suffix
+from server.config import TextLimits
 from server.errors import InputError, quoted
 from server.jobs.store import JobRecord, JobSpec
+from server.pipeline.text_limits import TextLimitError, check_text_limits
 from server.scoring.policy import Policy, check_scenario
 from server.scoring.refusals import CONSENT_MISSING, blocked_modalities, consent_precondition
 from server.scoring.registry import ScenarioRegistry
@@ -81,9 +83,27 @@ def check_consent(scenario: Scenario, consent: list[str], policy: Policy | None)
         )
 
 
-def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str) -> list[dict]:
+def check_text(
+    items: list[tuple[str, str]],
+    limits: TextLimits,
+    field: str,
+    names: tuple[str, str] = ("question", "answer"),
+) -> None:
+    """``check_text_limits`` refusing the call: INVALID_ARGUMENT, reason TEXT_LIMIT, the item as field."""
+    try:
+        check_text_limits(items, limits, field, names)
+    except TextLimitError as exc:
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
+        ) from None
+
+
+def _questions(
+    scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str, limits: TextLimits
+) -> list[dict]:
     """Each question's text (the scenario's, when given by id) and its answer's span when timed; an untimed
-    end runs to the next question's start."""
+    end runs to the next question's start. Text past ``limits`` is refused before anything is stored."""
+    check_text([(item.text, "") for item in items], limits, "metadata.questions", ("text", ""))
     lang = "zh" if language == "zh" else "en"
     texts = {q.id: getattr(q.text, lang) for q in scenario.questions}
     if not items:
@@ -124,6 +144,7 @@ def job_spec(
     metadata: interview_pb2.InterviewMetadata,
     scenario: Scenario,
     policy_name: str | None,
+    limits: TextLimits,
 ) -> JobSpec:
     language = check_language(metadata.language, "metadata.language")
     consent = []
@@ -135,7 +156,7 @@ def job_spec(
         scenario_id=scenario.id,
         scenario_version=scenario.version,
         language=language,
-        questions=_questions(scenario, list(metadata.questions), language),
+        questions=_questions(scenario, list(metadata.questions), language, limits),
         consent=consent,
         policy=policy_name,
         filename=suffix(metadata.filename),

@@ -13,25 +13,28 @@ from grpc_reflection.v1alpha import reflection
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 
 from server.api.inference_servicer import InferenceServicer
+from server.config import ServerSettings
 from server.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 INFERENCE_SERVICE = service_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 
-# gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17 minutes of 16 kHz FP32 audio or
-# a batch of eight 1080p RGB frames, and still bounds what one call can make the server buffer. Longer media
-# belongs in the chunked upload API, not in one tensor.
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# server.max_message_bytes: gRPC's 4 MiB default refuses ordinary inference payloads; 64 MiB holds 17
+# minutes of 16 kHz FP32 audio or a batch of eight 1080p RGB frames, and still bounds what one call can make
+# the server buffer. Longer media belongs in the chunked upload API, not in one tensor.
+MAX_MESSAGE_BYTES: int = ServerSettings.model_fields["max_message_bytes"].default
 
 # Each unary ModelInfer holds a thread while it waits on the dynamic batcher, so the pool must exceed the
-# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch; uploads and
-# watches (at most 64 at once, see interview_servicer.MAX_LONG_CALLS) and inference streams (at most
-# server.max_inference_streams, 32 by default) hold one each as well.
-MAX_WORKERS = 160
+# largest batch a model takes (text embedders: 64) for concurrent callers to meet in one batch: this many
+# threads are kept for short calls beyond the uploads and watches (server.max_streams, default 64) and the
+# inference streams (server.max_inference_streams, default 32) that may each hold one for their whole length.
+SHORT_CALL_THREADS = 96
+MAX_WORKERS = 64 + 32 + SHORT_CALL_THREADS
 
-# Calls beyond this wait nowhere: they fail fast with RESOURCE_EXHAUSTED instead of queueing without bound.
-MAX_CONCURRENT_RPCS = 512
+# server.max_concurrent_rpcs: calls beyond it wait nowhere; they fail fast with RESOURCE_EXHAUSTED instead of
+# queueing without bound.
+MAX_CONCURRENT_RPCS: int = ServerSettings.model_fields["max_concurrent_rpcs"].default
 
 
 # (service full name, function that adds its servicer to a server)
@@ -43,6 +46,7 @@ def build_server(
     address: str,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     max_workers: int = MAX_WORKERS,
+    max_concurrent_rpcs: int = MAX_CONCURRENT_RPCS,
     health_servicer: health.HealthServicer | None = None,
     services: Sequence[Service] = (),
     interceptors: Sequence[grpc.ServerInterceptor] = (),
@@ -64,7 +68,7 @@ def build_server(
             # clients ping long, quiet watches every minute (hirelens-client); accept one every 30 s
             ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
         ],
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
         interceptors=list(interceptors),
     )
     service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(

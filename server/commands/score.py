@@ -96,9 +96,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from server.scoring.text_interview import score_text_answers
 
     policy = _policy(args.policy, scenario)
-    get_runtime(Settings.load(args.config))
-    if args.answers is not None:
-        answers = load_text_answers(args.answers)
+    settings = Settings.load(args.config)
+    # the same text limits as the server's ScoreAnswers, checked before any model loads
+    answers = load_text_answers(args.answers, settings.text_limits) if args.answers is not None else None
+    get_runtime(settings)
+    if answers is not None:
         return score_text_answers(scenario, answers, args.language, policy, consent).to_dict()
     blocked = blocked_modalities(consent, policy)
     problem = consent_precondition(scenario, blocked)
@@ -139,7 +141,8 @@ def score_remote(args: argparse.Namespace, consent: frozenset[str]) -> dict[str,
     try:
         with hirelens_client.HireLensClient(args.server, api_key=args.api_key) as client:
             if args.answers is not None:
-                answers = [(a.question or "", a.answer) for a in load_text_answers(args.answers)]
+                # the server checks the text against its own limits
+                answers = [(a.question or "", a.answer) for a in load_text_answers(args.answers, None)]
                 result = client.score_answers(
                     answers, scenario=args.scenario, language=args.language, candidate_ref=args.candidate_ref
                 )

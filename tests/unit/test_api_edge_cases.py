@@ -23,7 +23,7 @@ from server.api.candidate_servicer import CandidateServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.job_request import job_spec
 from server.api.status import ApiError
-from server.config import ServerSettings
+from server.config import ServerSettings, TextLimits
 from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow
 from server.jobs.runner import JobRunner
@@ -179,7 +179,7 @@ def test_question_timings_must_be_finite(start: float, end: float) -> None:
         ],
     )
     with pytest.raises(ApiError) as refused:
-        job_spec(metadata, scenario, None)
+        job_spec(metadata, scenario, None, TextLimits())
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
