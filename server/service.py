@@ -141,7 +141,9 @@ class HireLensService:
             runtime,
             server_settings.address,
             # every long call may hold a thread, and short calls still find one (server.py)
-            max_workers=server_settings.max_streams + server_settings.max_inference_streams + SHORT_CALL_THREADS,
+            max_workers=(
+                server_settings.max_streams + server_settings.max_inference_streams + SHORT_CALL_THREADS
+            ),
             max_message_bytes=server_settings.max_message_bytes,
             max_concurrent_rpcs=server_settings.max_concurrent_rpcs,
             health_servicer=health_servicer,
