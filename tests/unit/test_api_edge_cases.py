@@ -326,7 +326,7 @@ def test_a_blank_candidate_ref_is_refused(db: Database, tmp_path: Path, blank: s
     scenario = ScenarioRegistry().get("general_behavioral")
     metadata = interview_pb2.InterviewMetadata(candidate_ref=blank, scenario_id=scenario.id)
     with pytest.raises(ApiError) as refused:
-        job_spec(metadata, scenario, None)
+        job_spec(metadata, scenario, None, TextLimits())
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert refused.value.field == "metadata.candidate_ref" and "blank" in refused.value.message
     tenants = TenantStore(db)
