@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from server.errors import InputError
 
@@ -36,6 +38,26 @@ class TenantSettings(BaseModel):
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
                 raise ValueError(f"'{digest[:12]}...' is not a lower-case hex SHA-256 digest (64 characters)")
         return hashes
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_endpoint(cls, url: str | None) -> str | None:
+        """Only a plain web endpoint: a ``file://`` or credential-carrying URL would turn the server's
+        sender against its own disk or leak a password into every delivery row and log line."""
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a port that is not a number in 0-65535
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL: {exc}") from None
+        if parts.scheme not in ("https", "http"):
+            raise ValueError(f"must be an https:// URL, not {parts.scheme or 'one without a scheme'}://")
+        if not parts.hostname:
+            raise ValueError("names no host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry credentials (user:password@); sign with webhook_secret instead")
+        return url
 
 
 class TlsSettings(BaseModel):
@@ -70,6 +92,30 @@ class ServerSettings(BaseModel):
         description="require a tenant API key on the Triton inference protocol too (probes stay open)",
     )
     log_json: bool = True
+    # --- jobs: webhooks, poison jobs, orphaned uploads ---
+    webhook_allow_http: bool = Field(
+        default=False, description="accept http:// webhook URLs (local tests); otherwise https:// only"
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="then the delivery is dead")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="per POST")
+    webhook_senders: int = Field(default=4, ge=1, le=64, description="POSTs in flight at once, all URLs")
+    job_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="runs a job may start; a worker lost at the last one fails it"
+    )
+    orphan_grace_s: float = Field(
+        default=900.0, gt=0, description="an upload file untouched this long that no job owns is deleted"
+    )
+    orphan_sweep_s: float = Field(default=300.0, gt=0, description="how often orphaned uploads are looked for")
+
+    @model_validator(mode="after")
+    def _https_webhooks(self) -> ServerSettings:
+        for index, tenant in enumerate(self.tenants):
+            if tenant.webhook_url and tenant.webhook_url.startswith("http:") and not self.webhook_allow_http:
+                raise ValueError(
+                    f"tenants.{index}.webhook_url: http:// is refused unless server.webhook_allow_http is "
+                    "true; use https://"
+                )
+        return self
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.expanduser() / 'hirelens.db'}"

@@ -98,6 +98,7 @@ class HireLensService:
             retention_s=server_settings.retention_s,
             on_finished=on_finished,
             webhooks=webhooks,
+            max_attempts=server_settings.job_max_attempts,
         )
         auth = ApiKeyAuth(tenants)
         deps = InterviewDeps(

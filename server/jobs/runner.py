@@ -4,6 +4,8 @@ Each runner has a unique ``worker_id`` and holds a lease on the jobs it claims: 
 all of them every ``heartbeat_s`` and, in any runner, requeues running jobs whose heartbeat is older than
 ``lease_s`` (their process died), so a crashed server's jobs resume within ``lease_s`` on whichever runner
 is alive. A graceful ``stop()`` hands its jobs back to the queue at once; ``attempts`` counts the tries.
+A job whose worker is lost on its ``max_attempts``-th run is failed (``WORKER_LOST``), not requeued: a
+recording that crashes or hangs the analysis every time must not take workers down forever.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from server.errors import InputError, MediaError, UnscorableError
 from server.jobs.models import utcnow
-from server.jobs.store import TERMINAL, EndStep, JobRecord, JobState, JobStore
+from server.jobs.store import INTERNAL, TERMINAL, EndStep, JobRecord, JobState, JobStore
 from server.jobs.webhooks import WebhookSender, stage_delivery
 from server.pipeline.cancel import Cancelled, CancelToken
 
@@ -35,7 +37,7 @@ LEASE_S = 30.0  # a running job whose heartbeat is older than this is requeued: 
 # gRPC status codes (grpc.StatusCode values), kept numeric so the job store does not import grpc
 INVALID_ARGUMENT = 3
 FAILED_PRECONDITION = 9
-INTERNAL = 13
+MAX_ATTEMPTS = 3  # runs a job may start; a worker lost during the last one fails the job (WORKER_LOST)
 
 
 def new_worker_id() -> str:
@@ -119,11 +121,15 @@ class JobRunner:
         webhooks: WebhookSender | None = None,
         heartbeat_s: float = HEARTBEAT_S,
         lease_s: float = LEASE_S,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if not 0 < heartbeat_s < lease_s:
             raise ValueError("heartbeat_s must be positive and shorter than lease_s")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._max_attempts = max_attempts
         self.worker_id = new_worker_id()
         self._webhooks = webhooks
         self._heartbeat_s = heartbeat_s
@@ -324,6 +330,9 @@ class JobRunner:
     # --- leases -------------------------------------------------------------------------------------------
 
     def _requeue_expired(self) -> list[str]:
+        for record in self._store.fail_exhausted(self._lease_s, self._max_attempts, self._outbox):
+            log.warning("job %s failed: its worker was lost on each of %d runs", record.id, record.attempts)
+            self._ended(record, record)
         requeued = self._store.requeue_expired(self._lease_s)
         if requeued:
             log.info("requeued %d job(s) whose runner stopped renewing its lease", len(requeued))

@@ -47,6 +47,8 @@ _TERMINAL_VALUES = tuple(s.value for s in TERMINAL)
 _RUNNING_VALUES = tuple(s.value for s in RUNNING)
 
 
+INTERNAL = 13  # grpc.StatusCode.INTERNAL, numeric so the store does not import grpc
+
 # A step run inside the transaction that ends a job (the webhook outbox uses it), so either both are stored
 # or neither is. It gets the session and the job as it now is.
 EndStep = Callable[[Session, "JobRecord"], object]
@@ -144,6 +146,16 @@ def _record(row: JobRow) -> JobRecord:
         heartbeat_at=row.heartbeat_at,
         started_at=row.started_at,
     )
+
+
+def worker_lost_error(attempts: int) -> dict[str, Any]:
+    """The stored error of a poison job: its worker process died or hung on every one of its runs."""
+    return {
+        "code": INTERNAL,
+        "reason": "WORKER_LOST",
+        "message": f"the analysis stopped its worker (crash, kill or hang) on each of {attempts} runs; "
+        "not retried again",
+    }
 
 
 def remove_file(path: str | None) -> bool:
@@ -444,6 +456,44 @@ class JobStore:
                     .execution_options(synchronize_session=False)
                 )
             )
+
+    def fail_exhausted(self, lease_s: float, max_attempts: int, also: EndStep | None = None) -> list[JobRecord]:
+        """Fail running jobs whose lease expired at their ``max_attempts``-th run: a recording that kills or
+        hangs its worker every time would otherwise be requeued forever, taking a worker down each time.
+        Each ends ``FAILED`` with reason ``WORKER_LOST`` (``also`` runs in the same transaction, as for
+        ``fail``); jobs with runs left are for ``requeue_expired``. Returns the failed jobs."""
+        failed: list[JobRecord] = []
+        with self._db.session() as session, session.begin():
+            cutoff = self._clock(session) - timedelta(seconds=lease_s)
+            expired = or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff)
+            candidates = list(
+                session.scalars(
+                    select(JobRow.id).where(
+                        JobRow.state.in_(_RUNNING_VALUES), JobRow.attempts >= max_attempts, expired
+                    )
+                )
+            )
+            for job_id in candidates:
+                changed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state.in_(_RUNNING_VALUES), expired)
+                    .values(
+                        state=JobState.FAILED.value,
+                        heartbeat_at=None,
+                        updated_at=utcnow(),
+                        error=worker_lost_error(max_attempts),
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if changed != 1:  # renewed, ended or taken by another process meanwhile
+                    continue
+                row = session.get(JobRow, job_id, populate_existing=True)
+                assert row is not None
+                record = _record(row)
+                if also is not None:
+                    also(session, record)
+                failed.append(record)
+        return failed
 
     def release(self, worker_id: str) -> list[str]:
         """A graceful stop: this worker's running jobs go back to the queue now instead of waiting out the

@@ -61,6 +61,7 @@ def server(tmp_path_factory, pki: Path, receiver: str) -> Iterator[tuple[ServerP
             "key_file": str(pki / "server.key"),
             "client_ca_file": str(pki / "ca.pem"),
         },
+        "webhook_allow_http": True,  # the test receiver speaks plain HTTP on 127.0.0.1
     }
     process = ServerProcess(tmp_path_factory.mktemp("tls"), tenants=(), server=settings)
     tenants = [

@@ -323,6 +323,29 @@ def test_concurrent_sweeps_requeue_each_job_once(
     assert store.count_queued() == 20
 
 
+def test_a_job_that_loses_its_worker_on_every_run_fails_at_the_cap(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """A poison job: each run's worker dies (no heartbeat again). Runs 1 and 2 are requeued; when the worker
+    of run 3 is lost too, the job ends FAILED with WORKER_LOST (and its end step), never queued a 4th time."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    ended: list[str] = []
+    for run in (1, 2, 3):
+        claimed = store.claim_next(f"crashing-{run}")
+        assert claimed is not None and claimed.attempts == run
+        backdate_heartbeat(database, job.id, 60)
+        failed = store.fail_exhausted(30, max_attempts=3, also=lambda _s, r: ended.append(r.id))
+        requeued = store.requeue_expired(lease_s=30)
+        if run < 3:
+            assert failed == [] and requeued == [job.id]
+    assert [r.id for r in failed] == [job.id] and requeued == [] and ended == [job.id]
+    final = store.get(acme, job.id)
+    assert final is not None and final.state is JobState.FAILED and final.attempts == 3
+    assert final.error is not None and final.error["reason"] == "WORKER_LOST" and final.error["code"] == 13
+    assert store.claim_next(WORKER) is None
+
+
 def test_release_hands_a_workers_jobs_back_at_once(store: JobStore, tenants: tuple[str, str]) -> None:
     acme, _ = tenants
     a, _ = store.create(acme, spec("a"), None, 1, max_queued=10)

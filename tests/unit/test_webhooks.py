@@ -11,6 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
+
+from server import cli
+from server.config import Settings
 
 from server.jobs.database import Database
 from server.jobs.store import JobRecord, JobStore
@@ -255,3 +259,35 @@ def test_failed_job_payload_carries_the_error() -> None:
     payload = job_payload(job)
     assert payload["state"] == "failed" and payload["overall_score"] is None
     assert payload["error"]["reason"] == "BAD_MEDIA"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "https://"),
+        ("gopher://hr.example/hook", "https://"),
+        ("https:///hook", "no host"),
+        ("https://user:pw@hr.example/hook", "credentials"),
+        ("https://hr.example:99999/hook", "Port out of range"),
+        ("http://hr.example/hook", "webhook_allow_http"),
+    ],
+)
+def test_serve_refuses_a_webhook_url_that_could_be_turned_against_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    """``hirelens serve`` exits 2 naming the setting before it opens anything."""
+    config = tmp_path / "hirelens.yaml"
+    tenant = {"name": "acme", "webhook_url": url}
+    config.write_text(yaml.safe_dump({"server": {"data_dir": str(tmp_path), "tenants": [tenant]}}))
+    assert cli.main(["serve", "--config", str(config)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "webhook_url" in err and problem in err, err
+    assert not (tmp_path / "hirelens.db").exists()
+
+
+def test_http_webhooks_are_accepted_only_where_a_setting_allows_them() -> None:
+    tenant = {"name": "acme", "webhook_url": "http://127.0.0.1:9/hook"}
+    settings = Settings.model_validate({"server": {"webhook_allow_http": True, "tenants": [tenant]}})
+    assert settings.server.tenants[0].webhook_url == tenant["webhook_url"]
+    https = {"name": "acme", "webhook_url": "https://hr.example/hook"}
+    assert Settings.model_validate({"server": {"tenants": [https]}}).server.tenants[0].webhook_url
