@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import yaml
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from server.errors import InputError
@@ -105,7 +104,9 @@ class ServerSettings(BaseModel):
     orphan_grace_s: float = Field(
         default=900.0, gt=0, description="an upload file untouched this long that no job owns is deleted"
     )
-    orphan_sweep_s: float = Field(default=300.0, gt=0, description="how often orphaned uploads are looked for")
+    orphan_sweep_s: float = Field(
+        default=300.0, gt=0, description="how often orphaned uploads are looked for"
+    )
 
     @model_validator(mode="after")
     def _https_webhooks(self) -> ServerSettings:

@@ -99,6 +99,9 @@ class HireLensService:
             on_finished=on_finished,
             webhooks=webhooks,
             max_attempts=server_settings.job_max_attempts,
+            uploads=data_dir / "uploads",
+            orphan_grace_s=server_settings.orphan_grace_s,
+            orphan_sweep_s=server_settings.orphan_sweep_s,
         )
         auth = ApiKeyAuth(tenants)
         deps = InterviewDeps(

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from server.errors import InputError, MediaError, UnscorableError
@@ -37,6 +38,8 @@ LEASE_S = 30.0  # a running job whose heartbeat is older than this is requeued: 
 # gRPC status codes (grpc.StatusCode values), kept numeric so the job store does not import grpc
 INVALID_ARGUMENT = 3
 FAILED_PRECONDITION = 9
+ORPHAN_GRACE_S = 900.0  # an upload file nobody wrote for this long and no job owns is an orphan
+ORPHAN_SWEEP_S = 300.0  # how often the lease thread looks for orphans (and once at start)
 MAX_ATTEMPTS = 3  # runs a job may start; a worker lost during the last one fails the job (WORKER_LOST)
 
 
@@ -122,6 +125,9 @@ class JobRunner:
         heartbeat_s: float = HEARTBEAT_S,
         lease_s: float = LEASE_S,
         max_attempts: int = MAX_ATTEMPTS,
+        uploads: Path | None = None,
+        orphan_grace_s: float = ORPHAN_GRACE_S,
+        orphan_sweep_s: float = ORPHAN_SWEEP_S,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -130,6 +136,10 @@ class JobRunner:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._max_attempts = max_attempts
+        self._uploads = uploads
+        self._orphan_grace_s = orphan_grace_s
+        self._orphan_sweep_s = orphan_sweep_s
+        self._last_orphan_sweep = -float("inf")
         self.worker_id = new_worker_id()
         self._webhooks = webhooks
         self._heartbeat_s = heartbeat_s
@@ -158,6 +168,7 @@ class JobRunner:
         if self._threads:
             raise RuntimeError("runner already started")
         requeued = self._requeue_expired()
+        self._sweep_orphans()
         self._stopping.clear()
         self._lease_stop.clear()
         self._lease_thread = threading.Thread(target=self._lease_loop, name="hirelens-job-lease", daemon=True)
@@ -346,8 +357,16 @@ class JobRunner:
                 if self.active_jobs():
                     self._store.heartbeat(self.worker_id)
                 self._requeue_expired()
+                if time.monotonic() - self._last_orphan_sweep >= self._orphan_sweep_s:
+                    self._sweep_orphans()
             except Exception:
                 log.exception("job lease renewal failed; retrying")
+
+    def _sweep_orphans(self) -> None:
+        """Delete upload files no job owns (a server killed mid-upload, or mid-deletion); any process may."""
+        self._last_orphan_sweep = time.monotonic()
+        if self._uploads is not None:
+            self._store.sweep_orphans(self._uploads, self._orphan_grace_s)
 
     def _sweep(self) -> None:
         """Delete recordings past their retention time (any process may: deleting twice is harmless)."""

@@ -11,7 +11,10 @@ requeue a running job whose heartbeat is older than the lease (its runner died).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,6 +159,12 @@ def worker_lost_error(attempts: int) -> dict[str, Any]:
         "message": f"the analysis stopped its worker (crash, kill or hang) on each of {attempts} runs; "
         "not retried again",
     }
+
+
+def erased_ref(tenant_id: str, candidate_ref: str) -> str:
+    """What the receipt row keeps of an erased candidate: a digest, not the reference. An erasure must leave
+    nothing that names the candidate, yet the operator can still answer "was X erased?" by recomputing it."""
+    return "sha256:" + hashlib.sha256(f"{tenant_id}:{candidate_ref}".encode()).hexdigest()
 
 
 def remove_file(path: str | None) -> bool:
@@ -457,7 +466,9 @@ class JobStore:
                 )
             )
 
-    def fail_exhausted(self, lease_s: float, max_attempts: int, also: EndStep | None = None) -> list[JobRecord]:
+    def fail_exhausted(
+        self, lease_s: float, max_attempts: int, also: EndStep | None = None
+    ) -> list[JobRecord]:
         """Fail running jobs whose lease expired at their ``max_attempts``-th run: a recording that kills or
         hangs its worker every time would otherwise be requeued forever, taking a worker down each time.
         Each ends ``FAILED`` with reason ``WORKER_LOST`` (``also`` runs in the same transaction, as for
@@ -522,14 +533,45 @@ class JobStore:
     # --- recordings and erasure -------------------------------------------------------------------------
 
     def clear_recording(self, job_id: str) -> None:
-        """Delete the job's recording from disk and forget its path."""
+        """Forget the job's recording, then delete the file once that has committed: a failed transaction
+        must leave a job whose file is still there, never a job pointing at a deleted file."""
         with self._db.session() as session, session.begin():
             row = session.get(JobRow, job_id)
             if row is None:
                 return
-            remove_file(row.recording_path)
+            path = row.recording_path
             row.recording_path = None
             row.retain_until = None
+        remove_file(path)
+
+    def sweep_orphans(self, folder: Path, grace_s: float) -> list[Path]:
+        """Delete files in ``folder`` that no job owns and that nobody wrote for ``grace_s`` (an upload whose
+        server was killed mid-stream, a deletion cut short); returns them. The files are listed before the
+        owners are read, so an upload that becomes a job meanwhile is seen as owned; one still being
+        written is younger than the grace."""
+        try:
+            files = [p for p in folder.iterdir() if p.is_file()]
+        except FileNotFoundError:
+            return []
+        cutoff = time.time() - grace_s
+        with self._db.session() as session:
+            owned = {
+                os.path.realpath(p)
+                for p in session.scalars(
+                    select(JobRow.recording_path).where(JobRow.recording_path.is_not(None))
+                )
+            }
+        removed = []
+        for path in files:
+            try:
+                stale = path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if stale and os.path.realpath(path) not in owned and remove_file(str(path)):
+                removed.append(path)
+        if removed:
+            log.info("deleted %d orphaned upload file(s) no job owns", len(removed))
+        return removed
 
     def retain_recording(self, job_id: str, until: datetime) -> None:
         with self._db.session() as session, session.begin():
@@ -555,7 +597,7 @@ class JobStore:
     def delete_candidate(self, tenant_id: str, candidate_ref: str) -> DeletionReceipt:
         """Erase everything held about one candidate of this tenant: jobs (running ones stop, since their
         state then reads as cancelled), recordings on disk, results, pending webhooks. The receipt row keeps
-        only the platform's reference and the counts."""
+        only a digest of the reference (``erased_ref``) and the counts; files go after the commit."""
         with self._db.session() as session, session.begin():
             rows = list(
                 session.scalars(
@@ -565,7 +607,7 @@ class JobStore:
                 )
             )
             job_ids = [r.id for r in rows]
-            recordings = sum(remove_file(r.recording_path) for r in rows)
+            paths = [r.recording_path for r in rows if r.recording_path]
             results = sum(r.result is not None for r in rows)
             if job_ids:
                 session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.job_id.in_(job_ids)))
@@ -576,7 +618,7 @@ class JobStore:
                 candidate_ref=candidate_ref,
                 deleted_at=utcnow(),
                 jobs_erased=len(job_ids),
-                recordings_erased=recordings,
+                recordings_erased=len(paths),
                 results_erased=results,
                 job_ids=job_ids,
             )
@@ -584,10 +626,13 @@ class JobStore:
                 DeletionReceiptRow(
                     id=receipt.receipt_id,
                     tenant_id=tenant_id,
-                    candidate_ref=candidate_ref,
+                    candidate_ref=erased_ref(tenant_id, candidate_ref),
                     deleted_at=receipt.deleted_at,
-                    counts={"jobs": len(job_ids), "recordings": recordings, "results": results},
+                    counts={"jobs": len(job_ids), "recordings": len(paths), "results": results},
                 )
             )
-        log.info("erased candidate data: %d jobs, %d recordings", len(job_ids), recordings)
+        # only now that the rows are gone for good: a rolled-back erasure keeps jobs and their files together
+        for path in paths:
+            remove_file(path)
+        log.info("erased candidate data: %d jobs, %d recordings", len(job_ids), len(paths))
         return receipt

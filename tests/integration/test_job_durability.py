@@ -4,6 +4,7 @@ job's CPU, a 2 GB upload's memory, and 20 interviews uploaded at once."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -15,11 +16,12 @@ import pytest
 from hirelens.v1 import interview_pb2, interview_pb2_grpc
 
 from server.runtime.repository import ModelRepository
-from tests.integration.test_api import TERMINAL, auth, upload, wait
+from tests.integration.test_api import TERMINAL, auth, upload, upload_requests, wait
 from tests.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = pytest.mark.slow
 SAMPLE = REPO_ROOT / "samples" / "sample_interview.mp4"
+SPEECH = Path("speech_en") / "sense_and_sensibility_01_austen_64kb-0870.wav"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -169,3 +171,54 @@ def test_twenty_concurrent_uploads_of_the_sample_all_complete(tmp_path):
     scores = {round(j.result.overall.score, 2) for j in jobs}
     assert len(scores) == 1, scores  # the same recording scores the same every time
     assert all(j.state in TERMINAL for j in jobs)
+
+
+def owned_recordings(server: ServerProcess) -> set[str]:
+    """The recordings the server's own database says jobs own (read with the stock sqlite3 module)."""
+    connection = sqlite3.connect(server.folder / "data" / "hirelens.db")
+    try:
+        rows = connection.execute("SELECT recording_path FROM jobs WHERE recording_path IS NOT NULL")
+        return {os.path.realpath(path) for (path,) in rows}
+    finally:
+        connection.close()
+
+
+def test_an_upload_cut_by_kill_9_leaves_no_file_after_restart(tmp_path, fixtures_dir):
+    """A server killed mid-upload leaves a partial file no job owns; the next start (and the periodic sweep)
+    deletes it, and a retained recording that a job does own stays."""
+    server = ServerProcess(
+        tmp_path / "server", server={"retention_s": 3600, "orphan_grace_s": 1, "orphan_sweep_s": 1}
+    ).start()
+    uploads = server.folder / "data" / "uploads"
+    stalled = threading.Event()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            kept = wait(channel, server, upload(channel, server, fixtures_dir / SPEECH).job_id)
+            assert kept.state == interview_pb2.DONE, kept.error
+
+            def cut_short() -> Iterator[interview_pb2.UploadInterviewRequest]:
+                yield from upload_requests(None, candidate_ref="cut", filename="cut.mp4", size_bytes=10**8)
+                for _ in range(4):
+                    yield interview_pb2.UploadInterviewRequest(chunk=os.urandom(256 * 1024))
+                stalled.wait(120)  # the rest never comes: the server dies first
+
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            call = stub.UploadInterview.future(cut_short(), metadata=auth(server), timeout=120)
+            deadline = time.monotonic() + 60
+            while not any(p.stat().st_size >= 1024**2 for p in uploads.iterdir()):
+                assert time.monotonic() < deadline, "the upload never reached the disk"
+                time.sleep(0.1)
+            server.kill()
+            with pytest.raises(grpc.RpcError):
+                call.result()
+        files = {os.path.realpath(p) for p in uploads.iterdir()}
+        assert len(files - owned_recordings(server)) == 1  # the partial file, nobody's
+        server.start()
+        deadline = time.monotonic() + 60
+        while (files := {os.path.realpath(p) for p in uploads.iterdir()}) != owned_recordings(server):
+            assert time.monotonic() < deadline, f"orphans left: {files - owned_recordings(server)}"
+            time.sleep(0.2)
+        assert len(files) == 1  # the retained recording of the done job
+    finally:
+        stalled.set()
+        server.kill()

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow, JobRow, WebhookDeliveryRow, utcnow
-from server.jobs.store import JobSpec, JobState, JobStore, QueueFull
+from server.jobs.store import JobRecord, JobSpec, JobState, JobStore, QueueFull, erased_ref
 from server.jobs.tenants import TenantStore
 from tests.postgres import BACKENDS, database_url
 
@@ -413,8 +419,101 @@ def test_delete_candidate_erases_files_rows_and_keeps_a_receipt(
             == 0
         )
         row = session.get(DeletionReceiptRow, receipt.receipt_id)
-        assert row is not None and row.candidate_ref == "cand-x"
+        assert row is not None and row.candidate_ref == erased_ref(acme, "cand-x")
         assert row.counts == {"jobs": 2, "recordings": 2, "results": 1}
+
+
+def every_stored_value(database: Database) -> str:
+    """Every row of every table (the version table included), as one text to search."""
+    with database.session() as session:
+        connection = session.connection()
+        names = inspect(connection).get_table_names()
+        return "\n".join(
+            repr(tuple(row)) for name in names for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+        )
+
+
+def test_erasure_leaves_nothing_naming_the_candidate_in_any_table_or_on_disk(
+    store: JobStore, database: Database, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    acme, _ = tenants
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    done, _ = store.create(acme, spec("ats-candidate-7781"), recording(uploads, "a.mp4"), 1, max_queued=10)
+    store.claim_next(WORKER)
+    store.finish(done.id, WORKER, {"overall": {"score": 6.5}}, also=webhook_row)
+    retained, _ = store.create(
+        acme, spec("ats-candidate-7781"), recording(uploads, "b.mp4"), 1, max_queued=10
+    )
+    other, _ = store.create(acme, spec("someone-else"), recording(uploads, "c.mp4"), 1, max_queued=10)
+    before = every_stored_value(database)
+    assert "ats-candidate-7781" in before and done.id in before and retained.id in before
+
+    receipt = store.delete_candidate(acme, "ats-candidate-7781")
+
+    after = every_stored_value(database)
+    for trace in ("ats-candidate-7781", done.id, retained.id):
+        assert trace not in after, f"{trace} still stored after erasure"
+    assert other.id in after and receipt.receipt_id in after
+    assert sorted(p.name for p in uploads.iterdir()) == ["c.mp4"]
+
+
+def webhook_row(session: Session, job: JobRecord) -> None:
+    """A pending delivery carrying the candidate's reference in its body, as the outbox writes one."""
+    session.add(
+        WebhookDeliveryRow(
+            id=uuid.uuid4().hex,
+            tenant_id=job.tenant_id,
+            job_id=job.id,
+            url="https://hr.example/hook",
+            payload=json.dumps({"candidate_ref": job.candidate_ref, "job_id": job.id}),
+        )
+    )
+
+
+def failing_commit(database: Database) -> Iterator[None]:
+    def refuse(session: Session) -> None:
+        raise RuntimeError("commit refused (disk full)")
+
+    event.listen(database.sessions, "before_commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(database.sessions, "before_commit", refuse)
+
+
+def test_files_are_deleted_only_after_the_transaction_that_forgets_them_commits(
+    store: JobStore, database: Database, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    """A transaction that fails leaves the job and its file together: never a row pointing at nothing."""
+    acme, _ = tenants
+    path = recording(tmp_path)
+    job, _ = store.create(acme, spec("cand-z"), path, 1, max_queued=10)
+    for attempt in (lambda: store.delete_candidate(acme, "cand-z"), lambda: store.clear_recording(job.id)):
+        with contextmanager(failing_commit)(database), pytest.raises(RuntimeError, match="commit refused"):
+            attempt()
+        kept = store.get(acme, job.id)
+        assert kept is not None and kept.recording_path == path and Path(path).exists()
+    store.clear_recording(job.id)
+    assert not Path(path).exists() and store.get(acme, job.id).recording_path is None
+
+
+def test_the_orphan_sweep_deletes_only_old_files_no_job_owns(
+    store: JobStore, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    acme, _ = tenants
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    owned = recording(uploads, "owned.mp4")
+    store.create(acme, spec(), owned, 1, max_queued=10)
+    orphan = Path(recording(uploads, "orphan.mp4"))
+    recording(uploads, "fresh.mp4")  # no job yet, but written just now: an upload in progress
+    an_hour_ago = time.time() - 3600
+    for old in (Path(owned), orphan):
+        os.utime(old, (an_hour_ago, an_hour_ago))
+    assert store.sweep_orphans(uploads, grace_s=600) == [orphan]
+    assert sorted(p.name for p in uploads.iterdir()) == ["fresh.mp4", "owned.mp4"]
+    assert store.sweep_orphans(tmp_path / "missing", grace_s=600) == []
 
 
 def test_retention_lists_expired_recordings(

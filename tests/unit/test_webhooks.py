@@ -15,7 +15,6 @@ import yaml
 
 from server import cli
 from server.config import Settings
-
 from server.jobs.database import Database
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
