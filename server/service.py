@@ -31,7 +31,7 @@ from server.jobs.processing import process_job
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantStore
-from server.jobs.webhooks import WebhookSender
+from server.jobs.webhooks import RetryPolicy, WebhookSender
 from server.observability.interceptors import MetricsInterceptor
 from server.observability.metrics import Metrics, start_metrics_server
 from server.runtime import Runtime, get_runtime
@@ -84,7 +84,15 @@ class HireLensService:
                     log.warning("scenario %s refused under policy %s: %s", scenario.id, policy.name, problem)
         metrics = Metrics(queue_depth=store.count_queued)
         metrics.watch_runtime(runtime)
-        webhooks = WebhookSender(db)
+        webhooks = WebhookSender(
+            db,
+            RetryPolicy(
+                max_attempts=server_settings.webhook_max_attempts, timeout_s=server_settings.webhook_timeout_s
+            ),
+            senders=server_settings.webhook_senders,
+            on_outcome=metrics.webhook_attempted,
+        )
+        metrics.watch_webhooks(webhooks.dead_letters)
 
         def on_finished(job: JobRecord) -> None:
             # run time of the attempt that ended (queue time excluded); webhooks are staged by the runner
@@ -113,6 +121,7 @@ class HireLensService:
             policy=policy,
             analyzers=analyzers,
             on_upload_bytes=metrics.upload_received,
+            webhooks=webhooks,
         )
         interview = InterviewServicer(deps)
         scenario_service = ScenarioServicer(auth, scenarios, analyzers)

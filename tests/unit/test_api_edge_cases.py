@@ -8,6 +8,7 @@ import contextlib
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import grpc
 import pytest
 from hirelens.v1 import candidate_pb2, interview_pb2
+from hirelens_client import Job
 from sqlalchemy.exc import IntegrityError
 
 from server.api.auth import ApiKeyAuth, api_key_of
@@ -29,7 +31,7 @@ from server.jobs.models import DeletionReceiptRow
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
-from server.jobs.webhooks import RetryPolicy, WebhookSender
+from server.jobs.webhooks import RetryPolicy, WebhookSender, stage_delivery
 from server.observability.logs import JsonFormatter, RedactingFilter
 from server.scoring.registry import ScenarioRegistry
 from tests.unit.test_job_store import spec
@@ -271,3 +273,63 @@ def test_a_webhook_answered_with_a_redirect_is_not_delivered(
 def test_an_empty_bearer_token_is_a_missing_key() -> None:
     """api.md: no key is API_KEY_MISSING; ``authorization: Bearer `` carries none."""
     assert api_key_of([("authorization", "Bearer ")]) is None
+
+
+def test_get_job_shows_the_webhook_delivery_and_its_dead_letter(db: Database, tmp_path: Path) -> None:
+    """A tenant whose endpoint refuses every try sees, through GetJob (and the SDK's typed job), the
+    delivery go from PENDING to DEAD with the attempts made and the last error."""
+    posts: list[int] = []
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(1)
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        tenants = TenantStore(db)
+        (tenant,) = tenants.sync([TenantConfig(name="acme", webhook_url=url)])
+        key = tenants.add_key("acme")
+        store = JobStore(db)
+        sender = WebhookSender(db, FAST)
+        deps = InterviewDeps(
+            store=store,
+            runner=JobRunner(store, lambda job, ctx: {}),
+            auth=ApiKeyAuth(tenants),
+            scenarios=ScenarioRegistry(),
+            settings=ServerSettings(data_dir=tmp_path / "data", metrics_port=None),
+            policy=None,
+            analyzers=None,
+            webhooks=sender,
+        )
+        servicer = InterviewServicer(deps)
+        job, _ = store.create(tenant.id, spec(), None, 1, max_queued=10)
+        request = interview_pb2.GetJobRequest(job_id=job.id)
+        assert not servicer.GetJob(request, FakeContext(key)).HasField("webhook")  # not ended yet
+        store.claim_next("w")
+        store.finish(job.id, "w", {"overall": {"score": 5.0}}, also=stage_delivery)
+        pending = servicer.GetJob(request, FakeContext(key))
+        assert pending.attempts == 1 and pending.webhook.state == interview_pb2.WEBHOOK_PENDING
+        assert pending.webhook.attempts == 0 and pending.webhook.HasField("next_attempt_at")
+        for _ in range(FAST.max_attempts):
+            sender.deliver_due()
+            time.sleep(0.15)  # past the (jitter-free, 0.1 s cap) backoff
+        dead = servicer.GetJob(request, FakeContext(key))
+        assert dead.webhook.state == interview_pb2.WEBHOOK_DEAD and len(posts) == FAST.max_attempts
+        assert dead.webhook.attempts == FAST.max_attempts and dead.webhook.last_error == "HTTP 503"
+        assert not dead.webhook.HasField("next_attempt_at")
+        typed = Job.from_proto(dead)
+        assert typed.webhook is not None and typed.webhook.state == "dead" and typed.attempts == 1
+        assert (
+            typed.webhook.last_error == "HTTP 503" and typed.webhook.delivery_id == dead.webhook.delivery_id
+        )
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -16,6 +16,7 @@ import yaml
 from server import cli
 from server.config import Settings
 from server.jobs.database import Database
+from server.jobs.models import WebhookDeliveryRow, utcnow
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
 from server.jobs.webhooks import (
@@ -290,3 +291,98 @@ def test_http_webhooks_are_accepted_only_where_a_setting_allows_them() -> None:
     assert settings.server.tenants[0].webhook_url == tenant["webhook_url"]
     https = {"name": "acme", "webhook_url": "https://hr.example/hook"}
     assert Settings.model_validate({"server": {"tenants": [https]}}).server.tenants[0].webhook_url
+
+
+@pytest.fixture
+def stalled_receiver() -> Iterator[tuple[str, threading.Event, list[float]]]:
+    """An endpoint that holds every request open until the test releases it (a hung receiver)."""
+    release = threading.Event()
+    arrivals: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            arrivals.append(time.monotonic())
+            release.wait(60)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", release, arrivals
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_hung_endpoint_never_delays_another_tenants_deliveries(
+    database: Database, receiver: Receiver, stalled_receiver: tuple[str, threading.Event, list[float]]
+) -> None:
+    """Three events for a receiver that hangs, queued first, then one for a healthy receiver: the healthy
+    one is delivered while the hung endpoint still holds its first request (one sender, not all)."""
+    stalled_url, release, arrivals = stalled_receiver
+    tenants = TenantStore(database)
+    slow, fast = tenants.sync(
+        [
+            TenantConfig(name="slow", webhook_url=stalled_url),
+            TenantConfig(name="fast", webhook_url=receiver.url),
+        ]
+    )
+    store = JobStore(database)
+    patient = RetryPolicy(base_s=0.05, max_attempts=3, cap_s=0.2, timeout_s=60.0)
+    sender = WebhookSender(database, patient, poll_s=0.05, senders=2)
+    for index, tenant in enumerate([slow, slow, slow, fast]):
+        job, _ = store.create(tenant.id, spec(f"ref-{index}"), None, 1, max_queued=10)
+        store.claim_next("worker-1")
+        assert store.finish(job.id, "worker-1", {"overall": {"score": 5.0}}, also=stage_delivery) is not None
+    sender.start()
+    try:
+        wait_for(lambda: len(receiver.received) == 1, timeout=20)
+        assert len(arrivals) == 1 and not release.is_set()  # the hung endpoint got one request, still open
+        release.set()
+        wait_for(lambda: len(arrivals) == 3, timeout=20)  # then its queue drains, one at a time
+    finally:
+        release.set()
+        sender.stop()
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "not a url", "https://user:pw@hr.example/hook"])
+def test_a_stored_url_that_is_not_a_web_endpoint_is_dead_lettered_without_a_request(
+    database: Database, url: str
+) -> None:
+    """A row written before URLs were checked at start-up: refused at once, not looped on for ever."""
+    outcomes: list[str] = []
+    job = finished_job(database, None)
+    with database.session() as session, session.begin():
+        session.add(
+            WebhookDeliveryRow(
+                id="d" * 32,
+                tenant_id=job.tenant_id,
+                job_id=job.id,
+                url=url,
+                payload="{}",
+                attempts=0,
+                next_attempt_at=utcnow(),
+            )
+        )
+    sender = WebhookSender(database, FAST, on_outcome=outcomes.append)
+    assert sender.deliver_due() == 1
+    dead = sender.get("d" * 32)
+    assert dead is not None and dead.state == "dead" and dead.attempts == 1
+    assert dead.last_error is not None and dead.last_error.startswith("refused")
+    assert outcomes == ["dead"] and sender.dead_letters() == 1 and sender.deliver_due() == 0
+
+
+def test_dead_letters_are_counted_and_shown_as_dead(database: Database, receiver: Receiver) -> None:
+    receiver.statuses = [500] * FAST.max_attempts
+    job = finished_job(database, receiver.url)
+    outcomes: list[str] = []
+    sender = WebhookSender(database, FAST, on_outcome=outcomes.append)
+    delivery_id = sender.enqueue(job)
+    assert delivery_id is not None and sender.get(delivery_id).state == "pending"
+    wait_for(lambda: (sender.deliver_due(), sender.get(delivery_id).state)[1] == "dead", timeout=20)
+    assert outcomes == ["failed"] * (FAST.max_attempts - 1) + ["dead"]
+    assert sender.dead_letters() == 1

@@ -52,6 +52,7 @@ from hirelens_client.results import (
     SignalScore,
     Tag,
     ValidationReport,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "Unavailable",
     "UploadProgress",
     "ValidationReport",
+    "WebhookDelivery",
     "__version__",
     "render_report",
 ]
