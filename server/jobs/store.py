@@ -571,6 +571,7 @@ class JobStore:
                 removed.append(path)
         if removed:
             log.info("deleted %d orphaned upload file(s) no job owns", len(removed))
+        self._db.purge_deleted()  # an erasure whose WAL truncation was blocked by a reader finishes here
         return removed
 
     def retain_recording(self, job_id: str, until: datetime) -> None:
@@ -634,5 +635,9 @@ class JobStore:
         # only now that the rows are gone for good: a rolled-back erasure keeps jobs and their files together
         for path in paths:
             remove_file(path)
+        if not self._db.purge_deleted():
+            log.warning(
+                "erasure: a reader kept the SQLite WAL from being truncated; the orphan sweep retries"
+            )
         log.info("erased candidate data: %d jobs, %d recordings", len(job_ids), len(paths))
         return receipt

@@ -456,6 +456,12 @@ def test_erasure_leaves_nothing_naming_the_candidate_in_any_table_or_on_disk(
         assert trace not in after, f"{trace} still stored after erasure"
     assert other.id in after and receipt.receipt_id in after
     assert sorted(p.name for p in uploads.iterdir()) == ["c.mp4"]
+    if database.dialect == "sqlite":  # nor in the file's free pages or its write-ahead log
+        database_file = Path(database.engine.url.database or "")
+        for stored in database_file.parent.glob(database_file.name + "*"):
+            data = stored.read_bytes()
+            for trace in ("ats-candidate-7781", done.id, retained.id):
+                assert trace.encode() not in data, f"{trace} still in the bytes of {stored.name}"
 
 
 def webhook_row(session: Session, job: JobRecord) -> None:
