@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from hirelens.v1 import interview_pb2, interview_pb2_grpc
+from hirelens.v1 import candidate_pb2, candidate_pb2_grpc, interview_pb2, interview_pb2_grpc
 
 from server.runtime.repository import ModelRepository
 from tests.integration.test_api import TERMINAL, auth, upload, upload_requests, wait
@@ -221,4 +221,86 @@ def test_an_upload_cut_by_kill_9_leaves_no_file_after_restart(tmp_path, fixtures
         assert len(files) == 1  # the retained recording of the done job
     finally:
         stalled.set()
+        server.kill()
+
+
+def poll_job(stub, server, job_id: str, done, what: str, timeout_s: float = 180) -> interview_pb2.Job:
+    """GetJob until ``done(job)``; generous: a restart and a lease (30 s) may come first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = stub.GetJob(interview_pb2.GetJobRequest(job_id=job_id), metadata=auth(server), timeout=30)
+        if done(job):
+            return job
+        assert time.monotonic() < deadline, f"{what} never happened; last: {job}"
+        time.sleep(0.5)
+
+
+def test_a_job_that_kills_its_server_every_run_fails_after_the_cap(tmp_path):
+    """A poison job: each run ends with its server process killed (SIGKILL, as the OOM killer would). With
+    ``job_max_attempts: 2`` the second lost run ends it FAILED / WORKER_LOST instead of a third run."""
+    server = ServerProcess(tmp_path / "server", server={"job_max_attempts": 2}).start()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            job = upload(channel, server, SAMPLE, candidate_ref="poison")
+            poll_job(stub, server, job.job_id, lambda j: j.state == interview_pb2.ANALYSING, "run 1")
+        server.kill()
+        server.start()
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            poll_job(
+                stub,
+                server,
+                job.job_id,
+                lambda j: j.attempts == 2 and j.state == interview_pb2.ANALYSING,
+                "run 2 (after the lease of run 1 expired)",
+            )
+        server.kill()
+        server.start()
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            ended = poll_job(stub, server, job.job_id, lambda j: j.state in TERMINAL, "the end")
+        assert ended.state == interview_pb2.FAILED and ended.attempts == 2
+        assert ended.error.reason == "WORKER_LOST" and ended.error.code == grpc.StatusCode.INTERNAL.value[0]
+        assert server.metric("hirelens_jobs_total", state="failed") == 1
+        assert not list((server.folder / "data" / "uploads").iterdir())  # its recording went with it
+    finally:
+        server.kill()
+
+
+def stored_rows(database: Path) -> str:
+    """Every row of every table of the server's SQLite database, as one text."""
+    connection = sqlite3.connect(database)
+    try:
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(
+            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
+        )
+    finally:
+        connection.close()
+
+
+def test_erasure_leaves_nothing_on_disk_or_in_the_database(tmp_path, fixtures_dir):
+    """A scored job whose recording is retained, then DeleteCandidate: no file under the data folder holds
+    the candidate's reference or the job id in any byte, and no table row holds them."""
+    server = ServerProcess(tmp_path / "server", server={"retention_s": 3600}).start()
+    data = server.folder / "data"
+    ref = "erase-me-4471"
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            job = upload(channel, server, fixtures_dir / SPEECH, candidate_ref=ref, idempotency_key="erase-1")
+            assert wait(channel, server, job.job_id).state == interview_pb2.DONE
+            assert len(list((data / "uploads").iterdir())) == 1  # retained
+            candidates = candidate_pb2_grpc.CandidateServiceStub(channel)
+            receipt = candidates.DeleteCandidate(
+                candidate_pb2.DeleteCandidateRequest(candidate_ref=ref), metadata=auth(server), timeout=30
+            )
+        assert receipt.jobs_erased == 1 and receipt.recordings_erased == 1
+        rows = stored_rows(data / "hirelens.db")
+        for trace in (ref, job.job_id, "erase-1"):
+            assert trace not in rows, f"{trace} still in a table"
+            for stored in (p for p in data.rglob("*") if p.is_file()):
+                assert trace.encode() not in stored.read_bytes(), f"{trace} still in {stored.name}"
+        assert receipt.receipt_id in rows  # the receipt itself is kept
+    finally:
         server.kill()
