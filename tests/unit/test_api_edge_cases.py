@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from server.api.candidate_servicer import CandidateServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.job_request import job_spec
 from server.api.status import ApiError
+from server.api.upload import receive_chunks
 from server.config import ServerSettings
 from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow
@@ -333,3 +335,25 @@ def test_get_job_shows_the_webhook_delivery_and_its_dead_letter(db: Database, tm
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_upload_whose_file_was_swept_as_an_orphan_is_aborted_not_made_a_job(
+    db: Database, tmp_path: Path
+) -> None:
+    """An upload that stalled past orphan_grace_s lost its file to the sweep: when it resumes and ends it
+    must not become a job pointing at nothing."""
+    uploads = tmp_path / "uploads"
+    store = JobStore(db)
+
+    def stalled() -> Iterator[interview_pb2.UploadInterviewRequest]:
+        yield interview_pb2.UploadInterviewRequest(chunk=b"first half ")
+        (stale,) = list(uploads.iterdir())
+        old = time.time() - 3600
+        os.utime(stale, (old, old))  # as if the client had sent nothing for an hour
+        assert store.sweep_orphans(uploads, grace_s=600) == [stale]
+        yield interview_pb2.UploadInterviewRequest(chunk=b"second half")
+
+    with pytest.raises(ApiError) as refused:
+        receive_chunks(stalled(), uploads, ".mp4", max_bytes=1000)
+    assert refused.value.code == grpc.StatusCode.ABORTED and "orphan_grace_s" in str(refused.value)
+    assert not list(uploads.iterdir())
