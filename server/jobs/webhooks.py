@@ -303,38 +303,45 @@ class WebhookSender:
         self, limit: int, skip: set[str] | frozenset[str] = frozenset()
     ) -> list[tuple[str, Future[None]]]:
         """Lease due deliveries whose endpoint has nothing in flight, while senders are free, and hand them
-        to the pool; returns (delivery id, its future)."""
-        with self._db.session() as session:
-            due = list(
-                session.execute(
-                    select(WebhookDeliveryRow.id, WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.url)
-                    .where(
-                        WebhookDeliveryRow.delivered_at.is_(None),
-                        WebhookDeliveryRow.next_attempt_at.is_not(None),
-                        WebhookDeliveryRow.next_attempt_at <= utcnow(),
-                    )
-                    .order_by(WebhookDeliveryRow.next_attempt_at)
-                    .limit(limit)
-                )
-            )
+        to the pool; returns (delivery id, its future). Each query leaves out the URLs already seen in this
+        pass, so a thousand due events of one hung endpoint cannot hide another tenant's behind them."""
         sent: list[tuple[str, Future[None]]] = []
-        for delivery_id, at, url in due:
-            if self._stopping.is_set():
-                break
-            if delivery_id in skip:
-                continue
-            target = endpoint(url)
+        seen: set[str] = set()
+        while not self._stopping.is_set():
             with self._busy_lock:
                 if len(self._busy) >= self._senders:
                     break
-                if target in self._busy:
-                    continue  # one at a time per endpoint: a slow receiver holds one sender, not all
-                if not self._lease(delivery_id, at):
-                    continue
-                future = self._executor().submit(self._attempt, delivery_id)
-                self._busy[target] = future
-            future.add_done_callback(lambda _f, target=target: self._done(target))
-            sent.append((delivery_id, future))
+            query = (
+                select(WebhookDeliveryRow.id, WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.url)
+                .where(
+                    WebhookDeliveryRow.delivered_at.is_(None),
+                    WebhookDeliveryRow.next_attempt_at.is_not(None),
+                    WebhookDeliveryRow.next_attempt_at <= utcnow(),
+                )
+                .order_by(WebhookDeliveryRow.next_attempt_at)
+                .limit(limit)
+            )
+            if seen:
+                query = query.where(WebhookDeliveryRow.url.not_in(seen))
+            if skip:
+                query = query.where(WebhookDeliveryRow.id.not_in(skip))
+            with self._db.session() as session:
+                due = list(session.execute(query))
+            if not due:
+                break
+            for delivery_id, at, url in due:
+                if url in seen:
+                    continue  # its endpoint went busy earlier in this batch
+                seen.add(url)
+                target = endpoint(url)
+                with self._busy_lock:
+                    if len(self._busy) >= self._senders:
+                        return sent
+                    if target in self._busy or not self._lease(delivery_id, at):
+                        continue  # one at a time per endpoint; or another process took it
+                    future = self._executor().submit(self._attempt, delivery_id, target)
+                    self._busy[target] = future
+                sent.append((delivery_id, future))
         return sent
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -342,18 +349,18 @@ class WebhookSender:
             self._pool = ThreadPoolExecutor(self._senders, thread_name_prefix="hirelens-webhook")
         return self._pool
 
-    def _done(self, target: str) -> None:
-        with self._busy_lock:
-            self._busy.pop(target, None)
-        self._wake.set()  # a sender is free: the endpoint's next delivery may go
-
-    def _attempt(self, delivery_id: str) -> None:
-        """One POST and its bookkeeping. Nothing raised here may leave the delivery leased for ever:
-        any failure is a failed attempt, counted against ``max_attempts``."""
+    def _attempt(self, delivery_id: str, target: str) -> None:
+        """One POST and its bookkeeping, then free the endpoint (before the future completes, so whoever
+        waits on it finds the endpoint free). An unexpected error (the database, say) leaves the delivery
+        leased: it is tried again when the lease runs out."""
         try:
             self._attempt_once(delivery_id)
         except Exception:
             log.exception("webhook %s: attempt failed unexpectedly; retried after its lease", delivery_id)
+        finally:
+            with self._busy_lock:
+                self._busy.pop(target, None)
+            self._wake.set()  # a sender is free: the endpoint's next delivery may go
 
     def _attempt_once(self, delivery_id: str) -> None:
         with self._db.session() as session:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -321,29 +322,42 @@ def stalled_receiver() -> Iterator[tuple[str, threading.Event, list[float]]]:
 def test_a_hung_endpoint_never_delays_another_tenants_deliveries(
     database: Database, receiver: Receiver, stalled_receiver: tuple[str, threading.Event, list[float]]
 ) -> None:
-    """Three events for a receiver that hangs, queued first, then one for a healthy receiver: the healthy
-    one is delivered while the hung endpoint still holds its first request (one sender, not all)."""
+    """150 events for a receiver that hangs, all due before one for a healthy receiver (more than one
+    dispatch query reads): the healthy one is delivered while the hung endpoint still holds its first
+    request, which is the only one it gets at a time."""
     stalled_url, release, arrivals = stalled_receiver
-    tenants = TenantStore(database)
-    slow, fast = tenants.sync(
+    slow, fast = TenantStore(database).sync(
         [
             TenantConfig(name="slow", webhook_url=stalled_url),
             TenantConfig(name="fast", webhook_url=receiver.url),
         ]
     )
     store = JobStore(database)
+    earlier = utcnow() - timedelta(minutes=1)
+    with database.session() as session, session.begin():
+        for index in range(150):
+            session.add(
+                WebhookDeliveryRow(
+                    id=f"{index:032d}",
+                    tenant_id=slow.id,
+                    job_id=f"{index:032x}",
+                    url=stalled_url,
+                    payload="{}",
+                    attempts=0,
+                    next_attempt_at=earlier,
+                )
+            )
+    job, _ = store.create(fast.id, spec("ref-fast"), None, 1, max_queued=10)
+    store.claim_next("worker-1")
+    assert store.finish(job.id, "worker-1", {"overall": {"score": 5.0}}, also=stage_delivery) is not None
     patient = RetryPolicy(base_s=0.05, max_attempts=3, cap_s=0.2, timeout_s=60.0)
     sender = WebhookSender(database, patient, poll_s=0.05, senders=2)
-    for index, tenant in enumerate([slow, slow, slow, fast]):
-        job, _ = store.create(tenant.id, spec(f"ref-{index}"), None, 1, max_queued=10)
-        store.claim_next("worker-1")
-        assert store.finish(job.id, "worker-1", {"overall": {"score": 5.0}}, also=stage_delivery) is not None
     sender.start()
     try:
         wait_for(lambda: len(receiver.received) == 1, timeout=20)
         assert len(arrivals) == 1 and not release.is_set()  # the hung endpoint got one request, still open
         release.set()
-        wait_for(lambda: len(arrivals) == 3, timeout=20)  # then its queue drains, one at a time
+        wait_for(lambda: len(arrivals) == 150, timeout=120)  # then its queue drains, one at a time
     finally:
         release.set()
         sender.stop()
