@@ -344,7 +344,7 @@ class JobRunner:
         for record in self._store.fail_exhausted(self._lease_s, self._max_attempts, self._outbox):
             log.warning("job %s failed: its worker was lost on each of %d runs", record.id, record.attempts)
             self._ended(record, record)
-        requeued = self._store.requeue_expired(self._lease_s)
+        requeued = self._store.requeue_expired(self._lease_s, self._max_attempts)
         if requeued:
             log.info("requeued %d job(s) whose runner stopped renewing its lease", len(requeued))
             self.notify()

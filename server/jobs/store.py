@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -447,18 +447,22 @@ class JobStore:
                 .execution_options(synchronize_session=False)
             ).rowcount
 
-    def requeue_expired(self, lease_s: float) -> list[str]:
+    def requeue_expired(self, lease_s: float, max_attempts: int | None = None) -> list[str]:
         """Put running jobs whose heartbeat is older than ``lease_s`` back in the queue (their runner died
         or hung); returns their ids. One conditional UPDATE: a job renewed, ended or requeued by another
-        process meanwhile no longer matches, so two processes sweeping at once never requeue a job twice."""
+        process meanwhile no longer matches, so two processes sweeping at once never requeue a job twice.
+        With ``max_attempts``, jobs at that many runs are left for ``fail_exhausted``, even one whose lease
+        ran out between the two calls."""
         with self._db.session() as session, session.begin():
             cutoff = self._clock(session) - timedelta(seconds=lease_s)
+            runs_left = JobRow.attempts < max_attempts if max_attempts is not None else true()
             return list(
                 session.scalars(
                     update(JobRow)
                     .where(
                         JobRow.state.in_(_RUNNING_VALUES),
                         or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff),
+                        runs_left,
                     )
                     .values(**self._queued_again())
                     .returning(JobRow.id)

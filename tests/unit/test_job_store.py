@@ -352,6 +352,19 @@ def test_a_job_that_loses_its_worker_on_every_run_fails_at_the_cap(
     assert store.claim_next(WORKER) is None
 
 
+def test_requeue_leaves_a_job_at_its_last_run_for_fail_exhausted(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """A lease that runs out between the two sweeps must not buy the job a run beyond the cap."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    store.claim_next("crashing-1")
+    backdate_heartbeat(database, job.id, 60)
+    assert store.requeue_expired(lease_s=30, max_attempts=1) == []
+    assert store.state_and_owner(job.id) == (JobState.DECODING, "crashing-1")
+    assert [r.id for r in store.fail_exhausted(30, max_attempts=1)] == [job.id]
+
+
 def test_release_hands_a_workers_jobs_back_at_once(store: JobStore, tenants: tuple[str, str]) -> None:
     acme, _ = tenants
     a, _ = store.create(acme, spec("a"), None, 1, max_queued=10)
