@@ -98,8 +98,8 @@ class ServerSettings(BaseModel):
     webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="then the delivery is dead")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="per POST")
     webhook_senders: int = Field(default=4, ge=1, le=64, description="POSTs in flight at once, all URLs")
-    job_max_attempts: int = Field(
-        default=3, ge=1, le=100, description="runs a job may start; a worker lost at the last one fails it"
+    job_max_lost_runs: int = Field(
+        default=3, ge=1, le=100, description="a job whose worker is lost this many times fails: WORKER_LOST"
     )
     orphan_grace_s: float = Field(
         default=900.0, gt=0, description="an upload file untouched this long that no job owns is deleted"

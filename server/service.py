@@ -106,7 +106,7 @@ class HireLensService:
             retention_s=server_settings.retention_s,
             on_finished=on_finished,
             webhooks=webhooks,
-            max_attempts=server_settings.job_max_attempts,
+            max_lost=server_settings.job_max_lost_runs,
             uploads=data_dir / "uploads",
             orphan_grace_s=server_settings.orphan_grace_s,
             orphan_sweep_s=server_settings.orphan_sweep_s,

@@ -4,8 +4,9 @@ Each runner has a unique ``worker_id`` and holds a lease on the jobs it claims: 
 all of them every ``heartbeat_s`` and, in any runner, requeues running jobs whose heartbeat is older than
 ``lease_s`` (their process died), so a crashed server's jobs resume within ``lease_s`` on whichever runner
 is alive. A graceful ``stop()`` hands its jobs back to the queue at once; ``attempts`` counts the tries.
-A job whose worker is lost on its ``max_attempts``-th run is failed (``WORKER_LOST``), not requeued: a
-recording that crashes or hangs the analysis every time must not take workers down forever.
+A job whose worker is lost for the ``max_lost``-th time is failed (``WORKER_LOST``), not requeued: a
+recording that crashes or hangs the analysis every time must not take workers down forever. Graceful stops
+hand jobs back without counting.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ INVALID_ARGUMENT = 3
 FAILED_PRECONDITION = 9
 ORPHAN_GRACE_S = 900.0  # an upload file nobody wrote for this long and no job owns is an orphan
 ORPHAN_SWEEP_S = 300.0  # how often the lease thread looks for orphans (and once at start)
-MAX_ATTEMPTS = 3  # runs a job may start; a worker lost during the last one fails the job (WORKER_LOST)
+MAX_LOST_RUNS = 3  # a job whose worker is lost this many times (crash, kill, hang) fails: WORKER_LOST
 
 
 def new_worker_id() -> str:
@@ -124,7 +125,7 @@ class JobRunner:
         webhooks: WebhookSender | None = None,
         heartbeat_s: float = HEARTBEAT_S,
         lease_s: float = LEASE_S,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_lost: int = MAX_LOST_RUNS,
         uploads: Path | None = None,
         orphan_grace_s: float = ORPHAN_GRACE_S,
         orphan_sweep_s: float = ORPHAN_SWEEP_S,
@@ -133,9 +134,9 @@ class JobRunner:
             raise ValueError("workers must be at least 1")
         if not 0 < heartbeat_s < lease_s:
             raise ValueError("heartbeat_s must be positive and shorter than lease_s")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        self._max_attempts = max_attempts
+        if max_lost < 1:
+            raise ValueError("max_lost must be at least 1")
+        self._max_lost = max_lost
         self._uploads = uploads
         self._orphan_grace_s = orphan_grace_s
         self._orphan_sweep_s = orphan_sweep_s
@@ -341,10 +342,10 @@ class JobRunner:
     # --- leases -------------------------------------------------------------------------------------------
 
     def _requeue_expired(self) -> list[str]:
-        for record in self._store.fail_exhausted(self._lease_s, self._max_attempts, self._outbox):
-            log.warning("job %s failed: its worker was lost on each of %d runs", record.id, record.attempts)
+        for record in self._store.fail_exhausted(self._lease_s, self._max_lost, self._outbox):
+            log.warning("job %s failed: its worker was lost on %d runs", record.id, record.lost_runs)
             self._ended(record, record)
-        requeued = self._store.requeue_expired(self._lease_s, self._max_attempts)
+        requeued = self._store.requeue_expired(self._lease_s, self._max_lost)
         if requeued:
             log.info("requeued %d job(s) whose runner stopped renewing its lease", len(requeued))
             self.notify()

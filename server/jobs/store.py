@@ -102,6 +102,7 @@ class JobRecord:
     worker_id: str | None = None  # the runner holding (or that last held) the job
     heartbeat_at: datetime | None = None  # that runner's latest heartbeat for it
     started_at: datetime | None = None  # when the latest attempt was claimed
+    lost_runs: int = 0  # runs whose worker died or hung (lease expired); graceful stops are not counted
 
     @property
     def terminal(self) -> bool:
@@ -148,16 +149,16 @@ def _record(row: JobRow) -> JobRecord:
         worker_id=row.worker_id,
         heartbeat_at=row.heartbeat_at,
         started_at=row.started_at,
+        lost_runs=row.lost_runs,
     )
 
 
-def worker_lost_error(attempts: int) -> dict[str, Any]:
-    """The stored error of a poison job: its worker process died or hung on every one of its runs."""
+def worker_lost_error(lost: int) -> dict[str, Any]:
+    """The stored error of a poison job: its worker process died or hung on ``lost`` of its runs."""
     return {
         "code": INTERNAL,
         "reason": "WORKER_LOST",
-        "message": f"the analysis stopped its worker (crash, kill or hang) on each of {attempts} runs; "
-        "not retried again",
+        "message": f"the analysis lost its worker (crash, kill or hang) on {lost} runs; not retried again",
     }
 
 
@@ -235,6 +236,7 @@ class JobStore:
             created_at=now,
             updated_at=now,
             attempts=0,
+            lost_runs=0,
         )
         try:
             with self._db.session() as session, session.begin():
@@ -447,15 +449,15 @@ class JobStore:
                 .execution_options(synchronize_session=False)
             ).rowcount
 
-    def requeue_expired(self, lease_s: float, max_attempts: int | None = None) -> list[str]:
+    def requeue_expired(self, lease_s: float, max_lost: int | None = None) -> list[str]:
         """Put running jobs whose heartbeat is older than ``lease_s`` back in the queue (their runner died
         or hung); returns their ids. One conditional UPDATE: a job renewed, ended or requeued by another
         process meanwhile no longer matches, so two processes sweeping at once never requeue a job twice.
-        With ``max_attempts``, jobs at that many runs are left for ``fail_exhausted``, even one whose lease
-        ran out between the two calls."""
+        Each requeued job's ``lost_runs`` goes up by one. With ``max_lost``, a job whose loss would be its
+        ``max_lost``-th is left for ``fail_exhausted``, even one whose lease ran out between the two calls."""
         with self._db.session() as session, session.begin():
             cutoff = self._clock(session) - timedelta(seconds=lease_s)
-            runs_left = JobRow.attempts < max_attempts if max_attempts is not None else true()
+            runs_left = JobRow.lost_runs + 1 < max_lost if max_lost is not None else true()
             return list(
                 session.scalars(
                     update(JobRow)
@@ -464,39 +466,36 @@ class JobStore:
                         or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff),
                         runs_left,
                     )
-                    .values(**self._queued_again())
+                    .values(lost_runs=JobRow.lost_runs + 1, **self._queued_again())
                     .returning(JobRow.id)
                     .execution_options(synchronize_session=False)
                 )
             )
 
-    def fail_exhausted(
-        self, lease_s: float, max_attempts: int, also: EndStep | None = None
-    ) -> list[JobRecord]:
-        """Fail running jobs whose lease expired at their ``max_attempts``-th run: a recording that kills or
-        hangs its worker every time would otherwise be requeued forever, taking a worker down each time.
-        Each ends ``FAILED`` with reason ``WORKER_LOST`` (``also`` runs in the same transaction, as for
-        ``fail``); jobs with runs left are for ``requeue_expired``. Returns the failed jobs."""
+    def fail_exhausted(self, lease_s: float, max_lost: int, also: EndStep | None = None) -> list[JobRecord]:
+        """Fail running jobs whose lease expired and whose worker is thereby lost for the ``max_lost``-th
+        time: a recording that kills or hangs its worker every time would otherwise be requeued forever,
+        taking a worker down each time. Each ends ``FAILED`` with reason ``WORKER_LOST`` (``also`` runs in
+        the same transaction, as for ``fail``); the others are for ``requeue_expired``. Graceful stops
+        (``release``) do not count. Returns the failed jobs."""
         failed: list[JobRecord] = []
         with self._db.session() as session, session.begin():
             cutoff = self._clock(session) - timedelta(seconds=lease_s)
             expired = or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff)
+            last = JobRow.lost_runs + 1 >= max_lost
             candidates = list(
-                session.scalars(
-                    select(JobRow.id).where(
-                        JobRow.state.in_(_RUNNING_VALUES), JobRow.attempts >= max_attempts, expired
-                    )
-                )
+                session.scalars(select(JobRow.id).where(JobRow.state.in_(_RUNNING_VALUES), expired, last))
             )
             for job_id in candidates:
                 changed = session.execute(
                     update(JobRow)
-                    .where(JobRow.id == job_id, JobRow.state.in_(_RUNNING_VALUES), expired)
+                    .where(JobRow.id == job_id, JobRow.state.in_(_RUNNING_VALUES), expired, last)
                     .values(
                         state=JobState.FAILED.value,
                         heartbeat_at=None,
                         updated_at=utcnow(),
-                        error=worker_lost_error(max_attempts),
+                        lost_runs=JobRow.lost_runs + 1,
+                        error=worker_lost_error(max_lost),
                     )
                     .execution_options(synchronize_session=False)
                 ).rowcount

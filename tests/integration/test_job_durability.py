@@ -237,8 +237,8 @@ def poll_job(stub, server, job_id: str, done, what: str, timeout_s: float = 180)
 
 def test_a_job_that_kills_its_server_every_run_fails_after_the_cap(tmp_path):
     """A poison job: each run ends with its server process killed (SIGKILL, as the OOM killer would). With
-    ``job_max_attempts: 2`` the second lost run ends it FAILED / WORKER_LOST instead of a third run."""
-    server = ServerProcess(tmp_path / "server", server={"job_max_attempts": 2}).start()
+    ``job_max_lost_runs: 2`` the second lost run ends it FAILED / WORKER_LOST instead of a third run."""
+    server = ServerProcess(tmp_path / "server", server={"job_max_lost_runs": 2}).start()
     try:
         with grpc.insecure_channel(server.address) as channel:
             stub = interview_pb2_grpc.InterviewServiceStub(channel)

@@ -341,13 +341,14 @@ def test_a_job_that_loses_its_worker_on_every_run_fails_at_the_cap(
         claimed = store.claim_next(f"crashing-{run}")
         assert claimed is not None and claimed.attempts == run
         backdate_heartbeat(database, job.id, 60)
-        failed = store.fail_exhausted(30, max_attempts=3, also=lambda _s, r: ended.append(r.id))
-        requeued = store.requeue_expired(lease_s=30)
+        failed = store.fail_exhausted(30, max_lost=3, also=lambda _s, r: ended.append(r.id))
+        requeued = store.requeue_expired(lease_s=30, max_lost=3)
         if run < 3:
             assert failed == [] and requeued == [job.id]
     assert [r.id for r in failed] == [job.id] and requeued == [] and ended == [job.id]
     final = store.get(acme, job.id)
     assert final is not None and final.state is JobState.FAILED and final.attempts == 3
+    assert final.lost_runs == 3
     assert final.error is not None and final.error["reason"] == "WORKER_LOST" and final.error["code"] == 13
     assert store.claim_next(WORKER) is None
 
@@ -360,9 +361,28 @@ def test_requeue_leaves_a_job_at_its_last_run_for_fail_exhausted(
     job, _ = store.create(acme, spec(), None, 1, max_queued=10)
     store.claim_next("crashing-1")
     backdate_heartbeat(database, job.id, 60)
-    assert store.requeue_expired(lease_s=30, max_attempts=1) == []
+    assert store.requeue_expired(lease_s=30, max_lost=1) == []
     assert store.state_and_owner(job.id) == (JobState.DECODING, "crashing-1")
-    assert [r.id for r in store.fail_exhausted(30, max_attempts=1)] == [job.id]
+    assert [r.id for r in store.fail_exhausted(30, max_lost=1)] == [job.id]
+
+
+def test_graceful_stops_do_not_count_against_the_cap(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """Three planned restarts (release) mid-job, then one crash: with a cap of 2 lost runs the job is
+    requeued, not failed. Only runs whose worker was lost count."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    for run in (1, 2, 3):
+        assert store.claim_next(f"deploy-{run}") is not None
+        assert store.release(f"deploy-{run}") == [job.id]
+    store.claim_next("crashing")
+    backdate_heartbeat(database, job.id, 60)
+    assert store.fail_exhausted(30, max_lost=2) == []
+    assert store.requeue_expired(lease_s=30, max_lost=2) == [job.id]
+    again = store.get(acme, job.id)
+    assert again is not None and again.state is JobState.QUEUED
+    assert again.attempts == 4 and again.lost_runs == 1
 
 
 def test_release_hands_a_workers_jobs_back_at_once(store: JobStore, tenants: tuple[str, str]) -> None:

@@ -637,7 +637,7 @@ class Job:
     uploaded_bytes: int
     result: ScoreResult | None
     error: JobError | None
-    attempts: int  # analysis runs started; a job whose worker is lost on its last allowed run FAILs
+    attempts: int  # analysis runs started; a job whose worker is lost too often FAILs (WORKER_LOST)
     webhook: WebhookDelivery | None = None  # once DONE or FAILED, when the tenant has a webhook URL
 
     @property
