@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -36,6 +37,26 @@ class TenantSettings(BaseModel):
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
                 raise ValueError(f"'{digest[:12]}...' is not a lower-case hex SHA-256 digest (64 characters)")
         return hashes
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_endpoint(cls, url: str | None) -> str | None:
+        """Only a plain web endpoint: a ``file://`` or credential-carrying URL would turn the server's
+        sender against its own disk or leak a password into every delivery row and log line."""
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a port that is not a number in 0-65535
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL: {exc}") from None
+        if parts.scheme not in ("https", "http"):
+            raise ValueError(f"must be an https:// URL, not {parts.scheme or 'one without a scheme'}://")
+        if not parts.hostname:
+            raise ValueError("names no host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry credentials (user:password@); sign with webhook_secret instead")
+        return url
 
 
 class TlsSettings(BaseModel):
@@ -70,6 +91,23 @@ class ServerSettings(BaseModel):
         description="require a tenant API key on the Triton inference protocol too (probes stay open)",
     )
     log_json: bool = True
+    # --- jobs: webhooks, poison jobs, orphaned uploads ---
+    webhook_allow_http: bool = Field(
+        default=False, description="accept http:// webhook URLs (local tests); otherwise https:// only"
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100, description="then the delivery is dead")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="per POST")
+    webhook_senders: int = Field(default=4, ge=1, le=64, description="POSTs in flight at once, all URLs")
+    job_max_lost_runs: int = Field(
+        default=3, ge=1, le=100, description="a job whose worker is lost this many times fails: WORKER_LOST"
+    )
+    orphan_grace_s: float = Field(
+        default=900.0, gt=0, description="an upload file untouched this long that no job owns is deleted"
+    )
+    orphan_sweep_s: float = Field(
+        default=300.0, gt=0, description="how often orphaned uploads are looked for"
+    )
+
     # --- inference protocol limits (protocol hardening) ---
     max_inference_streams: int = Field(
         default=32, ge=1, description="ModelStreamInfer streams open at once; more get RESOURCE_EXHAUSTED"
@@ -110,6 +148,16 @@ class ServerSettings(BaseModel):
                 f"max_text_scorings_per_tenant ({self.max_text_scorings_per_tenant}) must stay below "
                 f"max_text_scorings ({self.max_text_scorings}), or one tenant's calls block every other's"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _https_webhooks(self) -> ServerSettings:
+        for index, tenant in enumerate(self.tenants):
+            if tenant.webhook_url and tenant.webhook_url.startswith("http:") and not self.webhook_allow_http:
+                raise ValueError(
+                    f"tenants.{index}.webhook_url: http:// is refused unless server.webhook_allow_http is "
+                    "true; use https://"
+                )
         return self
 
     def database(self) -> str:

@@ -32,7 +32,7 @@ from server.jobs.processing import process_job
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantStore
-from server.jobs.webhooks import WebhookSender
+from server.jobs.webhooks import RetryPolicy, WebhookSender
 from server.observability.interceptors import MetricsInterceptor
 from server.observability.metrics import Metrics, start_metrics_server
 from server.runtime import Runtime, get_runtime
@@ -86,7 +86,15 @@ class HireLensService:
                     log.warning("scenario %s refused under policy %s: %s", scenario.id, policy.name, problem)
         metrics = Metrics(queue_depth=store.count_queued)
         metrics.watch_runtime(runtime)
-        webhooks = WebhookSender(db)
+        webhooks = WebhookSender(
+            db,
+            RetryPolicy(
+                max_attempts=server_settings.webhook_max_attempts, timeout_s=server_settings.webhook_timeout_s
+            ),
+            senders=server_settings.webhook_senders,
+            on_outcome=metrics.webhook_attempted,
+        )
+        metrics.watch_webhooks(webhooks.dead_letters)
 
         def on_finished(job: JobRecord) -> None:
             # run time of the attempt that ended (queue time excluded); webhooks are staged by the runner
@@ -100,6 +108,10 @@ class HireLensService:
             retention_s=server_settings.retention_s,
             on_finished=on_finished,
             webhooks=webhooks,
+            max_lost=server_settings.job_max_lost_runs,
+            uploads=data_dir / "uploads",
+            orphan_grace_s=server_settings.orphan_grace_s,
+            orphan_sweep_s=server_settings.orphan_sweep_s,
         )
         auth = ApiKeyAuth(tenants)
         deps = InterviewDeps(
@@ -112,6 +124,7 @@ class HireLensService:
             analyzers=analyzers,
             on_upload_bytes=metrics.upload_received,
             text_limits=settings.text_limits,
+            webhooks=webhooks,
         )
         interview = InterviewServicer(deps)
         scenario_service = ScenarioServicer(auth, scenarios, analyzers)

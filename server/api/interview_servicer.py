@@ -30,6 +30,7 @@ from server.config import ServerSettings, TextLimits
 from server.errors import quoted
 from server.jobs.runner import JobRunner
 from server.jobs.store import TERMINAL, JobRecord, JobStore, QueueFull
+from server.jobs.webhooks import WebhookSender
 from server.pipeline.questions import TextAnswer
 from server.scoring.policy import Policy
 from server.scoring.registry import ScenarioRegistry
@@ -51,6 +52,7 @@ class InterviewDeps:
     analyzers: Any
     on_upload_bytes: Callable[[int], None] | None = None
     text_limits: TextLimits = field(default_factory=TextLimits)
+    webhooks: WebhookSender | None = None  # to show an ended job's webhook delivery
 
 
 def _queue_full(limit: int) -> ApiError:
@@ -108,6 +110,12 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
     def _uploads(self) -> Path:
         return self._deps.settings.data_dir.expanduser() / "uploads"
 
+    def _message(self, record: JobRecord) -> interview_pb2.Job:
+        """The job with its webhook delivery, which exists only once the job ended done or failed."""
+        webhooks = self._deps.webhooks
+        delivery = webhooks.for_api(record.id) if webhooks is not None and record.terminal else None
+        return convert.job(record, delivery)
+
     def _job(self, tenant_id: str, job_id: str) -> JobRecord:
         if not job_id:
             raise ApiError(grpc.StatusCode.INVALID_ARGUMENT, "job_id is required", field="job_id")
@@ -154,7 +162,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
             existing = deps.store.find_idempotent(tenant_id, spec.idempotency_key)
             if existing is not None:
                 check_same_request(existing, spec)
-                return convert.job(existing)
+                return self._message(existing)
         limit = deps.settings.max_upload_bytes
         if metadata.size_bytes > limit:
             raise ApiError(
@@ -193,14 +201,14 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         else:  # the same idempotency key raced in twice: the first upload's job stands
             received.path.unlink(missing_ok=True)
             check_same_request(record, spec)
-        return convert.job(record)
+        return self._message(record)
 
     @grpc_errors
     def GetJob(
         self, request: interview_pb2.GetJobRequest, context: grpc.ServicerContext
     ) -> interview_pb2.Job:
         tenant = self._deps.auth.tenant(context)
-        return convert.job(self._job(tenant.id, request.job_id))
+        return self._message(self._job(tenant.id, request.job_id))
 
     @grpc_errors
     def WatchJob(
@@ -214,7 +222,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
                 seen = (record.state, round(record.progress, 2))
                 if seen != last:
                     last = seen
-                    yield convert.job(record)
+                    yield self._message(record)
                 if record.state in TERMINAL:
                     return
                 time.sleep(WATCH_POLL_S)
@@ -230,7 +238,7 @@ class InterviewServicer(interview_pb2_grpc.InterviewServiceServicer):
         if record is None:
             raise ApiError(grpc.StatusCode.NOT_FOUND, f"no job {quoted(request.job_id)}", field="job_id")
         self._deps.runner.cancel(request.job_id)
-        return convert.job(record)
+        return self._message(record)
 
     @grpc_errors
     def ScoreAnswers(

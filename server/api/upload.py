@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import grpc
 from hirelens.v1 import interview_pb2
@@ -110,6 +111,7 @@ def _receive(
                 out.write(message.chunk)
                 if on_bytes is not None:
                     on_bytes(len(message.chunk))
+            durable(out, folder)
         if context is not None:
             check_finished_by_client(context)
         if size == 0:
@@ -126,6 +128,24 @@ def _receive(
         path.unlink(missing_ok=True)
         raise
     return ReceivedUpload(path, size)
+
+
+def durable(out: BinaryIO, folder: Path) -> None:
+    """Flush the upload to the disk (file and its folder entry) before a job row may point at it: after a
+    power cut the database must not hold a job whose recording is missing or short. A file swept meanwhile
+    as an orphan (the client sent nothing for ``orphan_grace_s``) fails the upload instead."""
+    out.flush()
+    os.fsync(out.fileno())
+    if os.fstat(out.fileno()).st_nlink == 0:
+        raise ApiError(
+            grpc.StatusCode.ABORTED,
+            "the upload stalled longer than the server keeps an unfinished file (orphan_grace_s); retry",
+        )
+    entry = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(entry)
+    finally:
+        os.close(entry)
 
 
 def check_finished_by_client(context: grpc.ServicerContext) -> None:

@@ -56,6 +56,17 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def purge_deleted(self) -> bool:
+        """After an erasure: on SQLite, copy the WAL into the database file and truncate it, since the WAL
+        still holds the erased rows' earlier page images. False when a reader kept it from completing (the
+        frames are overwritten by later writes; the next erasure retries). PostgreSQL: nothing to do here,
+        dead rows are reclaimed by autovacuum."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        return busy == 0
+
 
 class DatabaseUnavailable(HireLensError):
     """The job database cannot be opened or written (read-only file, server down, wrong credentials): an
@@ -91,13 +102,15 @@ class SchemaMismatch(RuntimeError):
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the one writer; busy_timeout makes concurrent writers (worker threads,
     other server processes on the same file) wait for the lock instead of failing at once. busy_timeout
-    goes first so that switching a new file to WAL also waits for a process doing the same."""
+    goes first so that switching a new file to WAL also waits for a process doing the same. secure_delete
+    overwrites what a DELETE removes, so an erased candidate's rows do not linger in the file's free pages."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
         cursor.close()
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 from hirelens.v1 import candidate_pb2, interview_pb2
+from hirelens_client import Job
 from sqlalchemy.exc import IntegrityError
 
 from server.api.auth import ApiKeyAuth, api_key_of
@@ -23,13 +26,14 @@ from server.api.candidate_servicer import CandidateServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.job_request import job_spec
 from server.api.status import ApiError
+from server.api.upload import receive_chunks
 from server.config import ServerSettings, TextLimits
 from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
-from server.jobs.webhooks import RetryPolicy, WebhookSender
+from server.jobs.webhooks import RetryPolicy, WebhookSender, stage_delivery
 from server.observability.logs import JsonFormatter, RedactingFilter
 from server.scoring.registry import ScenarioRegistry
 from tests.unit.test_job_store import spec
@@ -337,3 +341,85 @@ def test_a_blank_candidate_ref_is_refused(db: Database, tmp_path: Path, blank: s
     with contextlib.suppress(AbortCalled):
         servicer.DeleteCandidate(candidate_pb2.DeleteCandidateRequest(candidate_ref=blank), context)
     assert context.status is not None and context.status.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_get_job_shows_the_webhook_delivery_and_its_dead_letter(db: Database, tmp_path: Path) -> None:
+    """A tenant whose endpoint refuses every try sees, through GetJob (and the SDK's typed job), the
+    delivery go from PENDING to DEAD with the attempts made and the last error."""
+    posts: list[int] = []
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(1)
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        tenants = TenantStore(db)
+        (tenant,) = tenants.sync([TenantConfig(name="acme", webhook_url=url)])
+        key = tenants.add_key("acme")
+        store = JobStore(db)
+        sender = WebhookSender(db, FAST)
+        deps = InterviewDeps(
+            store=store,
+            runner=JobRunner(store, lambda job, ctx: {}),
+            auth=ApiKeyAuth(tenants),
+            scenarios=ScenarioRegistry(),
+            settings=ServerSettings(data_dir=tmp_path / "data", metrics_port=None),
+            policy=None,
+            analyzers=None,
+            webhooks=sender,
+        )
+        servicer = InterviewServicer(deps)
+        job, _ = store.create(tenant.id, spec(), None, 1, max_queued=10)
+        request = interview_pb2.GetJobRequest(job_id=job.id)
+        assert not servicer.GetJob(request, FakeContext(key)).HasField("webhook")  # not ended yet
+        store.claim_next("w")
+        store.finish(job.id, "w", {"overall": {"score": 5.0}}, also=stage_delivery)
+        pending = servicer.GetJob(request, FakeContext(key))
+        assert pending.attempts == 1 and pending.webhook.state == interview_pb2.WEBHOOK_PENDING
+        assert pending.webhook.attempts == 0 and pending.webhook.HasField("next_attempt_at")
+        for _ in range(FAST.max_attempts):
+            sender.deliver_due()
+            time.sleep(0.15)  # past the (jitter-free, 0.1 s cap) backoff
+        dead = servicer.GetJob(request, FakeContext(key))
+        assert dead.webhook.state == interview_pb2.WEBHOOK_DEAD and len(posts) == FAST.max_attempts
+        assert dead.webhook.attempts == FAST.max_attempts and dead.webhook.last_error == "HTTP 503"
+        assert not dead.webhook.HasField("next_attempt_at")
+        typed = Job.from_proto(dead)
+        assert typed.webhook is not None and typed.webhook.state == "dead" and typed.attempts == 1
+        assert (
+            typed.webhook.last_error == "HTTP 503" and typed.webhook.delivery_id == dead.webhook.delivery_id
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_upload_whose_file_was_swept_as_an_orphan_is_aborted_not_made_a_job(
+    db: Database, tmp_path: Path
+) -> None:
+    """An upload that stalled past orphan_grace_s lost its file to the sweep: when it resumes and ends it
+    must not become a job pointing at nothing."""
+    uploads = tmp_path / "uploads"
+    store = JobStore(db)
+
+    def stalled() -> Iterator[interview_pb2.UploadInterviewRequest]:
+        yield interview_pb2.UploadInterviewRequest(chunk=b"first half ")
+        (stale,) = list(uploads.iterdir())
+        old = time.time() - 3600
+        os.utime(stale, (old, old))  # as if the client had sent nothing for an hour
+        assert store.sweep_orphans(uploads, grace_s=600) == [stale]
+        yield interview_pb2.UploadInterviewRequest(chunk=b"second half")
+
+    with pytest.raises(ApiError) as refused:
+        receive_chunks(stalled(), uploads, ".mp4", max_bytes=1000)
+    assert refused.value.code == grpc.StatusCode.ABORTED and "orphan_grace_s" in str(refused.value)
+    assert not list(uploads.iterdir())

@@ -295,3 +295,19 @@ def test_open_inference_streams_are_a_gauge_read_at_scrape_time():
     finally:
         http.shutdown()
         http.server_close()
+
+
+def test_webhook_outcomes_and_dead_letters_read_at_scrape_time():
+    metrics = Metrics()
+    get = metrics.registry.get_sample_value
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "dead"}) == 0  # exported before the first
+    assert get("hirelens_webhook_dead_letters") == 0  # no outbox attached yet
+    for outcome in ("failed", "failed", "dead", "delivered"):
+        metrics.webhook_attempted(outcome)
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "failed"}) == 2
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "dead"}) == 1
+    dead = [3]
+    metrics.watch_webhooks(lambda: dead[0])
+    assert get("hirelens_webhook_dead_letters") == 3
+    with pytest.raises(ValueError, match="not one of"):
+        metrics.webhook_attempted("lost")

@@ -53,6 +53,7 @@ from hirelens_client.results import (
     SignalScore,
     Tag,
     ValidationReport,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "Unavailable",
     "UploadProgress",
     "ValidationReport",
+    "WebhookDelivery",
     "__version__",
     "render_report",
 ]

@@ -45,6 +45,7 @@ __all__ = [
     "SignalScore",
     "Tag",
     "ValidationReport",
+    "WebhookDelivery",
 ]
 
 
@@ -624,6 +625,31 @@ class JobError:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """The "job finished" event of an ended job: ``state`` is ``pending``, ``delivered`` or ``dead`` (the
+    server gave up after its maximum attempts; ``last_error`` says why)."""
+
+    delivery_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, message: interview_pb2.WebhookDelivery) -> WebhookDelivery:
+        name = interview_pb2.WebhookState.Name(message.state)
+        return cls(
+            delivery_id=message.delivery_id,
+            state=name.removeprefix("WEBHOOK_").lower(),
+            attempts=message.attempts,
+            last_error=_or_none(message.last_error),
+            next_attempt_at=_datetime(message, "next_attempt_at"),
+            delivered_at=_datetime(message, "delivered_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A snapshot of one uploaded interview's analysis; ``result`` once DONE, ``error`` once FAILED."""
 
@@ -638,7 +664,8 @@ class Job:
     uploaded_bytes: int
     result: ScoreResult | None
     error: JobError | None
-    attempts: int
+    attempts: int  # analysis runs started; a job whose worker is lost too often FAILs (WORKER_LOST)
+    webhook: WebhookDelivery | None = None  # once DONE or FAILED, when the tenant has a webhook URL
 
     @property
     def done(self) -> bool:
@@ -660,6 +687,7 @@ class Job:
             result=ScoreResult.from_proto(message.result) if message.HasField("result") else None,
             error=JobError.from_proto(message.error) if message.HasField("error") else None,
             attempts=message.attempts,
+            webhook=WebhookDelivery.from_proto(message.webhook) if message.HasField("webhook") else None,
         )
 
 
