@@ -10,6 +10,8 @@ from server.analysis.base import Analyzer, Answer, RecordingFeatures
 from server.analysis.language import detect_language
 from server.analysis.registry import analyzers_for, text_analyzers
 from server.analysis.signals import Signals
+from server.analysis.text.ahead import embed_ahead
+from server.analysis.text.embedding import one_interview
 from server.errors import InputError, UnscorableError
 from server.media.audio_spool import AudioSpool
 from server.media.decoder import decode
@@ -167,7 +169,9 @@ def analyze_text(
 ) -> AnalysisResult:
     """Analyse answers given as text: the same text and filler signals, no recording.
 
-    With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens).
+    With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens). What
+    the analyzers embed goes to the models up front, in one batched call per model (``embed_ahead``); called
+    inside ``one_interview`` (as ``score_text_answers`` does), scoring then reuses those vectors.
     """
     _check_language(language)
     analyzers = text_analyzers(analyzers_for(policy))
@@ -184,12 +188,16 @@ def analyze_text(
     interview_language = language
     if language == "auto":
         interview_language = detect_language(" ".join(a.text for a in items))
-    analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in items]
+    whole = _whole_interview(items, features, interview_language)
+    with one_interview():
+        embed_ahead(items, whole, keywords=any(a.name == "text.keywords" for a in analyzers))
+        analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in items]
+        signals = run_analyzers(analyzers, whole, features)
     return AnalysisResult(
         duration_s=0.0,
         language=interview_language,
         quality=measure_capture(None, [], None, None),
         words=[],
         answers=analysed,
-        signals=run_analyzers(analyzers, _whole_interview(items, features, interview_language), features),
+        signals=signals,
     )
