@@ -32,7 +32,10 @@ SCENARIO = "general_behavioral"
 def interview(number: int) -> list[tuple[str, str]]:
     """(question id, answer) pairs of interview ``number``; each answer is unique to it."""
     questions = json.loads(ANSWERS.read_text(encoding="utf-8"))
-    return [(q["question_id"], f"{q['en']['strong']} That is my answer number {number}.") for q in questions]
+    return [
+        (q["question_id"], f"{q['en']['strong']} This was interview {number} of the run, for the record.")
+        for q in questions
+    ]
 
 
 def run_level(client: HireLensClient, concurrency: int, interviews: int, first: int) -> dict:

@@ -49,7 +49,8 @@ def test_scoring_an_interview_embeds_each_of_its_texts_once(runtime) -> None:
 
     tag = uuid.uuid4().hex[:8]
     answers = [
-        TextAnswer(question=q, answer=f"{a} Reference {tag}-{i}.") for i, (q, a) in enumerate(strong.items())
+        TextAnswer(question=q, answer=f"{a} Reference {tag}-{i} noted.")
+        for i, (q, a) in enumerate(strong.items())
     ]
     texts: set[str] = set()
     for item in text_answers_for(scenario, answers, "en"):
