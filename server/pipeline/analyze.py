@@ -145,11 +145,12 @@ def analyze_recording(
     answers = cut_answers(questions, speech.segments, speech.words, duration, speech.language)
     spans = len(answers) + 1
     analysed = []
-    for i, answer in enumerate(answers):
-        analysed.append(AnalysedAnswer(answer, run_analyzers(analyzers, answer, features, cancel)))
-        reporter.report("analysing", 0.8 + 0.2 * (i + 1) / spans)
-    whole = _whole_interview(answers, features, speech.language)
-    signals = run_analyzers(analyzers, whole, features, cancel)
+    with one_interview():  # relevance and keywords, per answer and for the whole interview, share vectors
+        for i, answer in enumerate(answers):
+            analysed.append(AnalysedAnswer(answer, run_analyzers(analyzers, answer, features, cancel)))
+            reporter.report("analysing", 0.8 + 0.2 * (i + 1) / spans)
+        whole = _whole_interview(answers, features, speech.language)
+        signals = run_analyzers(analyzers, whole, features, cancel)
     reporter.report("analysing", 1.0)
     models = {"asr": speech.asr_model} if speech.asr_model else {}
     return AnalysisResult(
