@@ -10,6 +10,8 @@ from server.analysis.base import Analyzer, Answer, RecordingFeatures
 from server.analysis.language import detect_language
 from server.analysis.registry import analyzers_for, text_analyzers
 from server.analysis.signals import Signals
+from server.analysis.text.ahead import embed_ahead
+from server.analysis.text.embedding import one_interview
 from server.errors import InputError, UnscorableError
 from server.media.audio_spool import AudioSpool
 from server.media.decoder import decode
@@ -165,11 +167,12 @@ def analyze_recording(
     answers = cut_answers(questions, speech.segments, speech.words, duration, speech.language)
     spans = len(answers) + 1
     analysed = []
-    for i, answer in enumerate(answers):
-        analysed.append(AnalysedAnswer(answer, run_analyzers(analyzers, answer, features, cancel)))
-        reporter.report("analysing", 0.8 + 0.2 * (i + 1) / spans)
-    whole = _whole_interview(answers, features, speech.language)
-    signals = run_analyzers(analyzers, whole, features, cancel)
+    with one_interview():  # relevance and keywords, per answer and for the whole interview, share vectors
+        for i, answer in enumerate(answers):
+            analysed.append(AnalysedAnswer(answer, run_analyzers(analyzers, answer, features, cancel)))
+            reporter.report("analysing", 0.8 + 0.2 * (i + 1) / spans)
+        whole = _whole_interview(answers, features, speech.language)
+        signals = run_analyzers(analyzers, whole, features, cancel)
     reporter.report("analysing", 1.0)
     models = {"asr": speech.asr_model} if speech.asr_model else {}
     return AnalysisResult(
@@ -190,7 +193,9 @@ def analyze_text(
 ) -> AnalysisResult:
     """Analyse answers given as text: the same text and filler signals, no recording.
 
-    With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens).
+    With ``auto`` each answer's language is detected on its own (a bilingual chat interview happens). What
+    the analyzers embed goes to the models up front, in one batched call per model (``embed_ahead``); called
+    inside ``one_interview`` (as ``score_text_answers`` does), scoring then reuses those vectors.
     """
     _check_language(language)
     analyzers = text_analyzers(analyzers_for(policy))
@@ -207,12 +212,16 @@ def analyze_text(
     interview_language = language
     if language == "auto":
         interview_language = detect_language(" ".join(a.text for a in items))
-    analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in items]
+    whole = _whole_interview(items, features, interview_language)
+    with one_interview():
+        embed_ahead(items, whole, keywords=any(a.name == "text.keywords" for a in analyzers))
+        analysed = [AnalysedAnswer(a, run_analyzers(analyzers, a, features)) for a in items]
+        signals = run_analyzers(analyzers, whole, features)
     return AnalysisResult(
         duration_s=0.0,
         language=interview_language,
         quality=measure_capture(None, [], None, None),
         words=[],
         answers=analysed,
-        signals=run_analyzers(analyzers, _whole_interview(items, features, interview_language), features),
+        signals=signals,
     )

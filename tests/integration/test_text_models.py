@@ -69,6 +69,15 @@ def test_batched_request_equals_single_requests(runtime, model: str) -> None:
     assert np.allclose(batched, single, atol=1e-5)
 
 
+def test_minilm_sub_batches_return_rows_in_request_order(runtime) -> None:
+    """MiniLM encodes a batch in length-sorted sub-batches on CPU; each row still gets its text's vector."""
+    sentence = "We moved the order-routing service to event-driven processing, which cut errors by a third."
+    texts = [sentence, *[f"keyword {i}" for i in range(40)], sentence[:40], "checkout latency"]
+    batched = embed(runtime, MINILM, texts)
+    single = np.stack([embed(runtime, MINILM, [t])[0] for t in texts])
+    assert np.allclose(batched, single, atol=1e-5)
+
+
 @MODELS
 def test_concurrent_requests_are_grouped_by_the_batcher(runtime, model: str) -> None:
     embed(runtime, model, ["load the model first"])
