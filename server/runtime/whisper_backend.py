@@ -143,6 +143,8 @@ class WhisperBackend:
         self.min_tail_s = float(params.get("min_tail_s") or 0)
         self.invented_no_speech_prob = float(params.get("invented_no_speech_prob") or 0.6)
         self.invented_word_prob = float(params.get("invented_word_prob") or 0.3)
+        # 0 turns it off; otherwise faster-whisper's hallucination_silence_threshold (see MODEL_CARD.md).
+        self.hallucination_silence_s = float(params.get("hallucination_silence_s") or 0) or None
         self.default_language = params.get("default_language") or "auto"
         # initial_prompt_<language>: the prompt used for that language unless a request sends INITIAL_PROMPT.
         self.prompts = {
@@ -205,6 +207,9 @@ class WhisperBackend:
                 condition_on_previous_text=False,
                 vad_filter=False,  # the pipeline runs VAD itself and sends speech regions
                 initial_prompt=prompt or None,
+                # Text that starts after this much silence and looks invented (improbable or oddly timed
+                # words) is skipped with the silence: Whisper's phrases after speech has ended.
+                hallucination_silence_threshold=self.hallucination_silence_s,
                 # Greedy decoding only, no sampling fallback: the same interview must always give the same
                 # transcript (and so the same scores); the fallback's sampling also invented tails on silence.
                 temperature=0.0,
