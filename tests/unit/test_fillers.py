@@ -104,6 +104,12 @@ def test_chinese_fillers_only_in_filler_position(text: str, expected: list[str])
     assert fillers(text, "zh") == expected
 
 
+def test_every_filler_of_the_synthetic_recordings_script_counts() -> None:
+    """The script espeak-ng read for tests/data/fillers_en: 14 fillers, half of them "uhm" or "ah"."""
+    script = (DATA / "fillers_en" / "espeak_fillers_en.txt").read_text(encoding="utf-8")
+    assert len(fillers(script)) == 14
+
+
 def test_rambling_english_answer() -> None:
     signals = FillerAnalyzer().analyze(stored("en", "rambling"), RecordingFeatures())
     found = [e.note for e in signals["speech.filler_count"].evidence]
