@@ -1,7 +1,7 @@
 """Filler words ("um", "like", 嗯, 那个...) counted only where they fill, not where they carry meaning.
 
 English: the hesitation sounds in the spellings transcripts use (um/umm/uhm, uh/uhh, er/erm, ah/ahh, eh,
-hmm, mm, mhm; see EN_ALWAYS) always; "like", "you know" and "I mean" only in filler position (see
+hmm, mm, mhm; see HESITATION) always; "like", "you know" and "I mean" only in filler position (see
 ``_english``). Hyphenated yes/no sounds ("uh-huh", "mm-hmm", "uh-uh") are answers, not fillers.
 Chinese: 嗯, 呃, 唔 always; 啊 when it opens a clause (at the end of one it is a modal particle,
 "是啊"); 额 when set off by pauses on both sides; 那个, 就是, 然后 only in filler position (see ``_chinese``).
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from server.analysis.base import Answer, RecordingFeatures
+from server.analysis.hesitation import HESITATION
 from server.analysis.signals import Evidence, Signal, Signals
 from server.analysis.text.evidence import TextEvidence
 from server.analysis.text.tokens import tokenize
@@ -25,18 +26,6 @@ PAUSE_S = 0.3
 
 EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 EN_PAUSE = set(",;:…—–-.!?")
-EN_ALWAYS = re.compile(
-    r"""u+h*m+      # um umm uhm uhmm
-      | u+h+        # uh uhh
-      | e+r+m+ | er | e+r{3,}  # erm errm er errr, but not "err" (the verb)
-      | a+h+m*      # ah ahh aah ahm ("ah, I see" fills in an answer)
-      | e+h+m*      # eh ehh ehm; "eh?" closing a question is a tag, see EN_TAG_EH
-      | h+m+ | m{2,} | m+h+m+  # hm hmm mm mmm mhm
-      | y'know""",
-    re.IGNORECASE | re.VERBOSE,
-)
-"""Hesitation sounds in the spellings of transcription guides and corpora; matched against whole words only,
-so "er" in "answer" or "ah" in "Utah" never counts."""
 EN_TAG_EH = re.compile(r"e+h+\s*\?", re.IGNORECASE)
 """'Nice, eh?' asks for agreement (a tag question, like "right?"): not a hesitation."""
 EN_YES_NO = re.compile(r"\b(?:uh|um|mm|m|hm|mhm|nuh|huh)-(?:huh|uh|hmm|hm|mm|mhm)\b", re.IGNORECASE)
@@ -80,7 +69,7 @@ class Filler:
 
 
 def _english(text: str, evidence: TextEvidence) -> list[Filler]:
-    """Hesitation sounds (EN_ALWAYS) always, except "eh?" and yes/no sounds ("uh-huh"). "like" fills
+    """Hesitation sounds (HESITATION) always, except "eh?" and yes/no sounds ("uh-huh"). "like" fills
     unless the word before it makes it a verb or comparison, and then only with a pause after it, next to
     another filler, or straight after "so/and/but". "you know" and "I mean" fill when a pause follows or
     another filler is next to them, unless they are part of a question or clause ("do you know", "what I
@@ -104,7 +93,7 @@ def _english(text: str, evidence: TextEvidence) -> list[Filler]:
     always = {
         k
         for k, w in enumerate(words)
-        if EN_ALWAYS.fullmatch(w.group())
+        if HESITATION.fullmatch(w.group())
         and not EN_TAG_EH.match(text, w.start())
         and not any(a <= w.start() < b for a, b in yes_no)
     }
