@@ -158,6 +158,21 @@ def test_base_transcribes_mandarin_in_simplified_characters_within_20_percent_ce
     assert_word_timings(outputs, len(audio) / SAMPLE_RATE)
 
 
+def test_base_appends_nothing_to_mandarin_followed_by_room_tone(runtime, mandarin):
+    """Issue 10: after the AISHELL clip, 20 s of its own room tone (its last 0.6 s, the silence after the
+    sentence, repeated 33 times) made Whisper base append "我以为你不许说" again and again (word
+    probabilities up to 0.99, so the invented-segment filter kept it). A doubtful segment (no-speech 0.74)
+    starting hallucination_silence_s after the last real word is now dropped."""
+    audio, reference = mandarin
+    room_tone = audio[-int(0.6 * SAMPLE_RATE) :]
+    padded = np.concatenate([audio, *[room_tone] * 33])
+    outputs = runtime.infer("asr_whisper_base", {"AUDIO": padded, "LANGUAGE": one_string("zh")})
+    hypothesis = re.sub(r"\W", "", "".join(text(outputs["WORDS"])))
+    assert jiwer.cer(reference, hypothesis) <= 0.20
+    assert hypothesis.endswith(reference[-2:])  # "情况": nothing after the last word said
+    assert outputs["WORD_TIMES"].max() <= len(audio) / SAMPLE_RATE
+
+
 def test_base_identifies_mandarin_without_transcribing_when_only_the_language_is_asked(runtime, mandarin):
     outputs = runtime.infer(
         "asr_whisper_base",
