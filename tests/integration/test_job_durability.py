@@ -154,7 +154,9 @@ def test_a_2_gb_upload_streams_to_disk_without_memory_growth(server):
 
 
 def test_twenty_concurrent_uploads_of_the_sample_all_complete(tmp_path):
-    server = ServerProcess(tmp_path / "server", server={"max_queued_jobs": 20}).start()
+    # one tenant sends all twenty at once: its caps on open uploads and watches are raised to let it
+    caps = {"max_queued_jobs": 20, "max_uploads_per_tenant": 20, "max_watches_per_tenant": 20}
+    server = ServerProcess(tmp_path / "server", server=caps).start()
     try:
         with grpc.insecure_channel(server.address) as channel:
 
