@@ -52,7 +52,9 @@ def upload_synthetic(server: ServerProcess, mib: int) -> float:
 
 def upload_sample(client: HireLensClient) -> float:
     started = time.perf_counter()
-    job = client.submit(SAMPLE, scenario="general_behavioral", candidate_ref="load-upload")
+    job = client.submit(
+        SAMPLE, scenario="general_behavioral", candidate_ref="load-upload", consent=("face", "voice")
+    )
     seconds = time.perf_counter() - started
     client.cancel(job.job_id)
     return seconds
@@ -65,7 +67,13 @@ def jobs_per_minute(client: HireLensClient, concurrency: int, rounds: int) -> tu
         times = []
         for _ in range(rounds):
             started = time.perf_counter()
-            client.score(SAMPLE, scenario="general_behavioral", candidate_ref="load", timeout_s=3600)
+            client.score(
+                SAMPLE,
+                scenario="general_behavioral",
+                candidate_ref="load",
+                consent=("face", "voice"),
+                timeout_s=3600,
+            )
             times.append(time.perf_counter() - started)
         return times
 

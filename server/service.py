@@ -21,9 +21,10 @@ from hirelens.v1 import (
 from server.analysis.registry import analyzer_classes
 from server.api.auth import ApiKeyAuth, InferenceKeyInterceptor
 from server.api.candidate_servicer import CandidateServicer
+from server.api.inference_servicer import InferenceServicer
 from server.api.interview_servicer import InterviewDeps, InterviewServicer
 from server.api.scenario_servicer import ScenarioServicer
-from server.api.server import build_server, stop_gracefully
+from server.api.server import SHORT_CALL_THREADS, build_server, stop_gracefully
 from server.api.tls import server_credentials
 from server.config import Settings
 from server.jobs.database import Database, open_database
@@ -31,7 +32,7 @@ from server.jobs.processing import process_job
 from server.jobs.runner import JobRunner
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantStore
-from server.jobs.webhooks import WebhookSender
+from server.jobs.webhooks import RetryPolicy, WebhookSender
 from server.observability.interceptors import MetricsInterceptor
 from server.observability.metrics import Metrics, start_metrics_server
 from server.runtime import Runtime, get_runtime
@@ -60,6 +61,7 @@ class HireLensService:
     metrics: Metrics
     grpc_server: grpc.Server
     health: health.HealthServicer
+    inference: InferenceServicer
     metrics_server: WSGIServer | None = None
     _started: bool = field(default=False, repr=False)
 
@@ -84,7 +86,15 @@ class HireLensService:
                     log.warning("scenario %s refused under policy %s: %s", scenario.id, policy.name, problem)
         metrics = Metrics(queue_depth=store.count_queued)
         metrics.watch_runtime(runtime)
-        webhooks = WebhookSender(db)
+        webhooks = WebhookSender(
+            db,
+            RetryPolicy(
+                max_attempts=server_settings.webhook_max_attempts, timeout_s=server_settings.webhook_timeout_s
+            ),
+            senders=server_settings.webhook_senders,
+            on_outcome=metrics.webhook_attempted,
+        )
+        metrics.watch_webhooks(webhooks.dead_letters)
 
         def on_finished(job: JobRecord) -> None:
             # run time of the attempt that ended (queue time excluded); webhooks are staged by the runner
@@ -98,6 +108,10 @@ class HireLensService:
             retention_s=server_settings.retention_s,
             on_finished=on_finished,
             webhooks=webhooks,
+            max_lost=server_settings.job_max_lost_runs,
+            uploads=data_dir / "uploads",
+            orphan_grace_s=server_settings.orphan_grace_s,
+            orphan_sweep_s=server_settings.orphan_sweep_s,
         )
         auth = ApiKeyAuth(tenants)
         deps = InterviewDeps(
@@ -109,6 +123,8 @@ class HireLensService:
             policy=policy,
             analyzers=analyzers,
             on_upload_bytes=metrics.upload_received,
+            text_limits=settings.text_limits,
+            webhooks=webhooks,
         )
         interview = InterviewServicer(deps)
         scenario_service = ScenarioServicer(auth, scenarios, analyzers)
@@ -132,9 +148,17 @@ class HireLensService:
             server_credentials(tls.cert_file, tls.key_file, tls.client_ca_file) if tls is not None else None
         )
         health_servicer = health.HealthServicer()
+        inference = InferenceServicer(runtime, max_streams=server_settings.max_inference_streams)
+        metrics.watch_inference_streams(lambda: inference.open_streams)
         grpc_server = build_server(
             runtime,
             server_settings.address,
+            # every long call may hold a thread, and short calls still find one (server.py)
+            max_workers=(
+                server_settings.max_streams + server_settings.max_inference_streams + SHORT_CALL_THREADS
+            ),
+            max_message_bytes=server_settings.max_message_bytes,
+            max_concurrent_rpcs=server_settings.max_concurrent_rpcs,
             health_servicer=health_servicer,
             services=services,
             interceptors=[
@@ -142,9 +166,20 @@ class HireLensService:
                 *([InferenceKeyInterceptor(auth)] if server_settings.inference_requires_api_key else []),
             ],
             credentials=credentials,
+            inference=inference,
         )
         return cls(
-            settings, runtime, db, store, tenants, runner, webhooks, metrics, grpc_server, health_servicer
+            settings,
+            runtime,
+            db,
+            store,
+            tenants,
+            runner,
+            webhooks,
+            metrics,
+            grpc_server,
+            health_servicer,
+            inference,
         )
 
     def start(self) -> None:
@@ -161,7 +196,7 @@ class HireLensService:
     def stop(self, grace_s: float = 5.0) -> None:
         if not self._started:
             return
-        stop_gracefully(self.grpc_server, self.health, grace_s)
+        stop_gracefully(self.grpc_server, self.health, grace_s, self.inference)
         self.runner.stop(timeout=grace_s)
         self.webhooks.stop()
         if self.metrics_server is not None:

@@ -31,9 +31,11 @@ def runtime():
 @pytest.fixture(scope="session")
 def sample_analysis():
     """The bundled sample interview analysed once, answers cut by the system itself (no timestamps)."""
+    from server.config import TextLimits
     from server.pipeline.analyze import analyze_recording
     from server.pipeline.questions import Question, load_questions
 
     sample = REPO_ROOT / "samples" / "sample_interview.mp4"
-    questions = [Question(question=q.question) for q in load_questions(sample.with_suffix(".questions.json"))]
+    listed = load_questions(sample.with_suffix(".questions.json"), TextLimits())
+    questions = [Question(question=q.question) for q in listed]
     return analyze_recording(sample, questions, language="auto")

@@ -1,9 +1,10 @@
 """Filler words ("um", "like", 嗯, 那个...) counted only where they fill, not where they carry meaning.
 
-English: um, uh, erm, er, hmm, mm always; "like", "you know" and "I mean" only in filler position (see
-``_english``). Chinese: 嗯, 呃, 唔 always; 啊 when it opens a clause (at the end of one it is a modal
-particle, "是啊"); 额 when set off by pauses on both sides; 那个, 就是, 然后 only in filler position (see
-``_chinese``).
+English: the hesitation sounds in the spellings transcripts use (um/umm/uhm, uh/uhh, er/erm, ah/ahh, eh,
+hmm, mm, mhm; see HESITATION) always; "like", "you know" and "I mean" only in filler position (see
+``_english``). Hyphenated yes/no sounds ("uh-huh", "mm-hmm", "uh-uh") are answers, not fillers.
+Chinese: 嗯, 呃, 唔 always; 啊 when it opens a clause (at the end of one it is a modal particle,
+"是啊"); 额 when set off by pauses on both sides; 那个, 就是, 然后 only in filler position (see ``_chinese``).
 A *pause* is punctuation (comma, dash, ellipsis, sentence end; in Chinese also a space) or, when the words'
 times are known, a silence of PAUSE_S or more.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from server.analysis.base import Answer, RecordingFeatures
+from server.analysis.hesitation import HESITATION
 from server.analysis.signals import Evidence, Signal, Signals
 from server.analysis.text.evidence import TextEvidence
 from server.analysis.text.tokens import tokenize
@@ -24,7 +26,10 @@ PAUSE_S = 0.3
 
 EN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 EN_PAUSE = set(",;:…—–-.!?")
-EN_ALWAYS = re.compile(r"u+m+|u+h+|e+r+m+|er|h+m+|m{2,}|y'know", re.IGNORECASE)
+EN_TAG_EH = re.compile(r"e+h+\s*\?", re.IGNORECASE)
+"""'Nice, eh?' asks for agreement (a tag question, like "right?"): not a hesitation."""
+EN_YES_NO = re.compile(r"\b(?:uh|um|mm|m|hm|mhm|nuh|huh)-(?:huh|uh|hmm|hm|mm|mhm)\b", re.IGNORECASE)
+"""Two-beat sounds that mean yes or no ("uh-huh", "mm-hmm", "uh-uh"): an answer, so never a filler."""
 
 
 def _lexicon(words: str) -> frozenset[str]:
@@ -64,10 +69,11 @@ class Filler:
 
 
 def _english(text: str, evidence: TextEvidence) -> list[Filler]:
-    """um/uh/erm/er/hmm always. "like" fills unless the word before it makes it a verb or comparison, and
-    then only with a pause after it, next to another filler, or straight after "so/and/but". "you know" and
-    "I mean" fill when a pause follows or another filler is next to them, unless they are part of a question
-    or clause ("do you know", "what I mean")."""
+    """Hesitation sounds (HESITATION) always, except "eh?" and yes/no sounds ("uh-huh"). "like" fills
+    unless the word before it makes it a verb or comparison, and then only with a pause after it, next to
+    another filler, or straight after "so/and/but". "you know" and "I mean" fill when a pause follows or
+    another filler is next to them, unless they are part of a question or clause ("do you know", "what I
+    mean")."""
     words = list(EN_WORD.finditer(text))
     lower = [w.group().lower() for w in words]
 
@@ -83,7 +89,14 @@ def _english(text: str, evidence: TextEvidence) -> list[Filler]:
         """The word right before word k, unless a pause separates them."""
         return None if k == 0 or pause(k - 1) else lower[k - 1]
 
-    always = {k for k, w in enumerate(words) if EN_ALWAYS.fullmatch(w.group())}
+    yes_no = [m.span() for m in EN_YES_NO.finditer(text)]
+    always = {
+        k
+        for k, w in enumerate(words)
+        if HESITATION.fullmatch(w.group())
+        and not EN_TAG_EH.match(text, w.start())
+        and not any(a <= w.start() < b for a, b in yes_no)
+    }
 
     def next_to_filler(first: int, last: int) -> bool:
         return first - 1 in always or last + 1 in always

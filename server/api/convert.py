@@ -10,6 +10,7 @@ from google.protobuf import json_format, timestamp_pb2
 from hirelens.v1 import interview_pb2, result_pb2, scenario_pb2
 
 from server.jobs.store import JobRecord, JobState
+from server.jobs.webhooks import Delivery
 from server.scoring.policy import used_modalities
 from server.scoring.scenario import Scenario
 
@@ -35,7 +36,29 @@ def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
-def job(record: JobRecord) -> interview_pb2.Job:
+WEBHOOK_STATES: dict[str, int] = {
+    "pending": interview_pb2.WEBHOOK_PENDING,
+    "delivered": interview_pb2.WEBHOOK_DELIVERED,
+    "dead": interview_pb2.WEBHOOK_DEAD,
+}
+
+
+def webhook(delivery: Delivery) -> interview_pb2.WebhookDelivery:
+    message = interview_pb2.WebhookDelivery(
+        delivery_id=delivery.id,
+        state=WEBHOOK_STATES[delivery.state],
+        attempts=delivery.attempts,
+        last_error=delivery.last_error or "",
+    )
+    if delivery.next_attempt_at is not None:
+        message.next_attempt_at.CopyFrom(timestamp(delivery.next_attempt_at))
+    if delivery.delivered_at is not None:
+        message.delivered_at.CopyFrom(timestamp(delivery.delivered_at))
+    return message
+
+
+def job(record: JobRecord, delivery: Delivery | None = None) -> interview_pb2.Job:
+    """The job as the API shows it; ``delivery`` is its webhook event, when it has one."""
     message = interview_pb2.Job(
         job_id=record.id,
         state=JOB_STATES[JobState(record.state)],
@@ -50,6 +73,8 @@ def job(record: JobRecord) -> interview_pb2.Job:
     )
     if record.result is not None:
         message.result.CopyFrom(score_result(record.result))
+    if delivery is not None:
+        message.webhook.CopyFrom(webhook(delivery))
     if record.error is not None:
         message.error.CopyFrom(
             interview_pb2.JobError(

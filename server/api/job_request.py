@@ -10,9 +10,12 @@ from hirelens.v1 import interview_pb2
 
 from server.api.status import ApiError
 from server.api.upload import suffix
-from server.errors import InputError
+from server.config import TextLimits
+from server.errors import InputError, quoted
 from server.jobs.store import JobRecord, JobSpec
+from server.pipeline.text_limits import TextLimitError, check_text_limits
 from server.scoring.policy import Policy, check_scenario
+from server.scoring.refusals import CONSENT_MISSING, blocked_modalities, consent_precondition
 from server.scoring.registry import ScenarioRegistry
 from server.scoring.scenario import Scenario
 
@@ -37,7 +40,7 @@ def find_scenario(registry: ScenarioRegistry, scenario_id: str, version: str, fi
 def check_language(language: str, field: str) -> str:
     language = language or "auto"
     if language not in LANGUAGES:
-        raise _invalid(field, f"language must be one of {', '.join(LANGUAGES)}, not '{language}'")
+        raise _invalid(field, f"language must be one of {', '.join(LANGUAGES)}, not {quoted(language)}")
     return language
 
 
@@ -45,6 +48,8 @@ def check_reference(value: str, field: str, required: bool = False) -> str:
     name = field.rsplit(".", 1)[-1]
     if required and not value:
         raise _invalid(field, f"{name} is required: the platform's own id for the candidate (not a name)")
+    if value and not value.strip():  # would file jobs (and erase them) under an id no platform has
+        raise _invalid(field, f"{name} is blank: send the platform's own id, not spaces")
     if len(value) > MAX_REF_CHARS or any(not c.isprintable() for c in value):
         raise _invalid(field, f"{name} must be at most {MAX_REF_CHARS} printable characters")
     return value
@@ -64,9 +69,41 @@ def check_policy(scenario: Scenario, policy: Policy | None, analyzers: Any) -> N
         )
 
 
-def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str) -> list[dict]:
+def check_consent(scenario: Scenario, consent: list[str], policy: Policy | None) -> None:
+    """A scenario that cannot be scored at all without a modality the candidate did not consent to is
+    refused before its recording is received: the recording is then never stored, let alone analysed."""
+    problem = consent_precondition(scenario, blocked_modalities(frozenset(consent), policy))
+    if problem:
+        raise ApiError(
+            grpc.StatusCode.FAILED_PRECONDITION,
+            f"{CONSENT_MISSING}: {problem}; set metadata.consent if the candidate consented, or choose "
+            "another scenario",
+            field="metadata.consent",
+            reason=CONSENT_MISSING.upper(),
+        )
+
+
+def check_text(
+    items: list[tuple[str, str]],
+    limits: TextLimits,
+    field: str,
+    names: tuple[str, str] = ("question", "answer"),
+) -> None:
+    """``check_text_limits`` refusing the call: INVALID_ARGUMENT, reason TEXT_LIMIT, the item as field."""
+    try:
+        check_text_limits(items, limits, field, names)
+    except TextLimitError as exc:
+        raise ApiError(
+            grpc.StatusCode.INVALID_ARGUMENT, str(exc), field=exc.field, reason="TEXT_LIMIT"
+        ) from None
+
+
+def _questions(
+    scenario: Scenario, items: list[interview_pb2.QuestionTiming], language: str, limits: TextLimits
+) -> list[dict]:
     """Each question's text (the scenario's, when given by id) and its answer's span when timed; an untimed
-    end runs to the next question's start."""
+    end runs to the next question's start. Text past ``limits`` is refused before anything is stored."""
+    check_text([(item.text, "") for item in items], limits, "metadata.questions", ("text", ""))
     lang = "zh" if language == "zh" else "en"
     texts = {q.id: getattr(q.text, lang) for q in scenario.questions}
     if not items:
@@ -80,7 +117,8 @@ def _questions(scenario: Scenario, items: list[interview_pb2.QuestionTiming], la
         if item.question_id and item.question_id not in texts:
             raise _invalid(
                 f"{field}.question_id",
-                f"scenario '{scenario.id}' has no question '{item.question_id}'; it has {', '.join(texts)}",
+                f"scenario '{scenario.id}' has no question {quoted(item.question_id)}; "
+                f"it has {', '.join(texts)}",
             )
         text = item.text or texts.get(item.question_id, "")
         if not text.strip():
@@ -106,6 +144,7 @@ def job_spec(
     metadata: interview_pb2.InterviewMetadata,
     scenario: Scenario,
     policy_name: str | None,
+    limits: TextLimits,
 ) -> JobSpec:
     language = check_language(metadata.language, "metadata.language")
     consent = []
@@ -117,7 +156,7 @@ def job_spec(
         scenario_id=scenario.id,
         scenario_version=scenario.version,
         language=language,
-        questions=_questions(scenario, list(metadata.questions), language),
+        questions=_questions(scenario, list(metadata.questions), language, limits),
         consent=consent,
         policy=policy_name,
         filename=suffix(metadata.filename),

@@ -11,6 +11,7 @@ from server.api import convert
 from server.api.auth import ApiKeyAuth
 from server.api.job_request import find_scenario
 from server.api.status import ApiError, grpc_errors
+from server.errors import quoted
 from server.scoring.policy import builtin_policies, find_policy, validate_scenario_text
 from server.scoring.registry import ScenarioRegistry
 from server.scoring.yaml_data import FileProblems
@@ -60,7 +61,7 @@ class ScenarioServicer(scenario_pb2_grpc.ScenarioServiceServicer):
             if request.policy not in shipped:
                 raise ApiError(
                     grpc.StatusCode.INVALID_ARGUMENT,
-                    f"unknown policy '{request.policy}'; built-in policies: {', '.join(shipped)}",
+                    f"unknown policy {quoted(request.policy)}; built-in policies: {', '.join(shipped)}",
                     field="policy",
                 )
             policy = find_policy(request.policy, self._analyzers)

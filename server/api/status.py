@@ -20,12 +20,16 @@ from grpc_status import rpc_status
 
 from server.errors import (
     HireLensError,
+    InferenceCancelled,
     InferenceError,
+    InferenceRejected,
+    InferenceUnavailable,
     InputError,
     MediaError,
     ModelRepositoryError,
     UnscorableError,
 )
+from server.jobs.database import is_disk_full
 
 DOMAIN = "hirelens.ai"
 log = logging.getLogger(__name__)
@@ -62,11 +66,15 @@ class ApiError(Exception):
 
 
 # Domain errors and what they mean on the wire: the caller's input (INVALID_ARGUMENT), input that is readable
-# but holds nothing to score (FAILED_PRECONDITION), or the server's own fault.
+# but holds nothing to score (FAILED_PRECONDITION), or the server's own fault. The first match wins, so a
+# subclass comes before its base. The inference protocol uses the same codes (Triton's mapping).
 DOMAIN_ERRORS: tuple[tuple[type[HireLensError], grpc.StatusCode, str], ...] = (
     (MediaError, grpc.StatusCode.INVALID_ARGUMENT, "BAD_MEDIA"),
     (InputError, grpc.StatusCode.INVALID_ARGUMENT, "BAD_INPUT"),
     (UnscorableError, grpc.StatusCode.FAILED_PRECONDITION, "NOT_SCORABLE"),
+    (InferenceRejected, grpc.StatusCode.INVALID_ARGUMENT, "BAD_INPUT"),
+    (InferenceCancelled, grpc.StatusCode.CANCELLED, "CANCELLED"),
+    (InferenceUnavailable, grpc.StatusCode.UNAVAILABLE, "MODEL_UNAVAILABLE"),
     (InferenceError, grpc.StatusCode.INTERNAL, "INFERENCE_FAILED"),
     (ModelRepositoryError, grpc.StatusCode.UNAVAILABLE, "MODEL_UNAVAILABLE"),
 )
@@ -84,11 +92,23 @@ def abort(context: grpc.ServicerContext, error: ApiError) -> NoReturn:
     raise AssertionError("abort_with_status returned")  # grpc raises; this line keeps type checkers honest
 
 
-def _refusal(exc: Exception) -> ApiError:
+def _refusal(exc: Exception, context: grpc.ServicerContext, method: str) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, HireLensError):
         return from_domain(exc)
+    if is_disk_full(exc):
+        log.error("a call failed: the job database's disk is full: %s", exc.__class__.__name__)
+        return ApiError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "the server's job database disk is full; nothing was stored, retry later",
+            reason="DISK_FULL",
+        )
+    if isinstance(exc, grpc.RpcError) and not context.is_active():
+        # grpcio raises a bare RpcError from the request stream when the caller cancels or its deadline
+        # passes: an everyday event (a closed laptop mid-upload), not a server fault worth a traceback
+        log.info("%s ended early: the caller cancelled the call or its deadline passed", method)
+        return ApiError(grpc.StatusCode.CANCELLED, "the call was cancelled before it finished")
     log.exception("unexpected error serving a call")  # the traceback stays in the server's log
     return ApiError(grpc.StatusCode.INTERNAL, "internal error", reason="INTERNAL")
 
@@ -104,7 +124,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as exc:
                 if _is_abort(exc):
                     raise
-                abort(context, _refusal(exc))
+                abort(context, _refusal(exc, context, method.__name__))
 
         return streaming
 
@@ -115,7 +135,7 @@ def grpc_errors(method: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if _is_abort(exc):
                 raise
-            abort(context, _refusal(exc))
+            abort(context, _refusal(exc, context, method.__name__))
 
     return unary
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 from tritonclient.grpc import model_config_pb2, service_pb2
 
+from server.errors import clipped, quoted
+
 
 class TensorError(ValueError):
     """A tensor whose datatype, shape or contents cannot be decoded; the message names the tensor."""
@@ -70,7 +72,7 @@ def numpy_datatype(array: np.ndarray) -> str:
 
 def _element_count(name: str, shape: Sequence[int]) -> int:
     if any(dim < 0 for dim in shape):
-        raise TensorError(f"input '{name}' has a negative dimension in shape {list(shape)}")
+        raise TensorError(f"input {quoted(name)} has a negative dimension in shape {clipped(list(shape))}")
     return int(np.prod(shape, dtype=np.int64)) if shape else 1
 
 
@@ -79,11 +81,11 @@ def decode_bytes(name: str, raw: bytes) -> list[bytes]:
     items, offset, view = [], 0, memoryview(raw)
     while offset < len(raw):
         if offset + 4 > len(raw):
-            raise TensorError(f"input '{name}': BYTES data ends inside a 4-byte length prefix")
+            raise TensorError(f"input {quoted(name)}: BYTES data ends inside a 4-byte length prefix")
         (length,) = struct.unpack_from("<I", raw, offset)
         offset += 4
         if offset + length > len(raw):
-            raise TensorError(f"input '{name}': BYTES element of {length} bytes runs past the data")
+            raise TensorError(f"input {quoted(name)}: BYTES element of {length} bytes runs past the data")
         items.append(bytes(view[offset : offset + length]))
         offset += length
     return items
@@ -103,7 +105,8 @@ def _object_array(name: str, items: list[bytes], shape: Sequence[int]) -> np.nda
     count = _element_count(name, shape)
     if len(items) != count:
         raise TensorError(
-            f"input '{name}' holds {len(items)} BYTES elements, shape {list(shape)} needs {count}"
+            f"input {quoted(name)} holds {len(items)} BYTES elements, "
+            f"shape {clipped(list(shape))} needs {count}"
         )
     array = np.empty(len(items), dtype=object)
     array[:] = items
@@ -114,7 +117,9 @@ def input_array(tensor: service_pb2.ModelInferRequest.InferInputTensor, raw: byt
     """One request input as numpy: from its raw bytes when the request sent them, else its typed contents."""
     name, datatype, shape = tensor.name, tensor.datatype, list(tensor.shape)
     if datatype not in DATATYPES:
-        raise TensorError(f"input '{name}' has unsupported datatype '{datatype}'; supported: {DATATYPES}")
+        raise TensorError(
+            f"input {quoted(name)} has unsupported datatype {quoted(datatype)}; supported: {DATATYPES}"
+        )
     count = _element_count(name, shape)
     if datatype == "BYTES":
         items = decode_bytes(name, raw) if raw is not None else list(tensor.contents.bytes_contents)
@@ -123,16 +128,18 @@ def input_array(tensor: service_pb2.ModelInferRequest.InferInputTensor, raw: byt
     if raw is not None:
         if len(raw) != count * dtype.itemsize:
             raise TensorError(
-                f"input '{name}' has {len(raw)} bytes of {datatype}; shape {list(shape)} needs "
-                f"{count * dtype.itemsize}"
+                f"input {quoted(name)} has {len(raw)} bytes of {datatype}; "
+                f"shape {clipped(list(shape))} needs {count * dtype.itemsize}"
             )
         return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
     field = _CONTENTS_FIELD.get(datatype)
     if field is None:
-        raise TensorError(f"input '{name}': {datatype} can only be sent in raw_input_contents")
+        raise TensorError(f"input {quoted(name)}: {datatype} can only be sent in raw_input_contents")
     values = getattr(tensor.contents, field)
     if len(values) != count:
-        raise TensorError(f"input '{name}' holds {len(values)} values, shape {list(shape)} needs {count}")
+        raise TensorError(
+            f"input {quoted(name)} holds {len(values)} values, shape {clipped(list(shape))} needs {count}"
+        )
     return np.asarray(values, dtype=dtype.newbyteorder("=")).reshape(shape)
 
 

@@ -5,11 +5,14 @@ Memory stays flat whatever the file size (one chunk at a time); a broken or over
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import grpc
 from hirelens.v1 import interview_pb2
@@ -17,6 +20,10 @@ from hirelens.v1 import interview_pb2
 from server.api.status import ApiError
 
 MAX_FILENAME_SUFFIX = 16
+# The file system ran out of room (or of the user's quota): the server's trouble, not the caller's, and
+# one that passes; RESOURCE_EXHAUSTED tells a client to retry later, INTERNAL would not.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,29 @@ def receive_chunks(
 ) -> ReceivedUpload:
     """Write the remaining messages' chunks to a new file in ``folder``; refuse a second metadata message, an
     empty recording, more than ``max_bytes``, a size that differs from the one announced, or a stream the
-    call's ``context`` says was cut short."""
+    call's ``context`` says was cut short. A full disk is RESOURCE_EXHAUSTED (``DISK_FULL``)."""
+    try:
+        return _receive(requests, folder, ext, max_bytes, expected_bytes, on_bytes, context)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        log.error("upload refused: the upload disk is full (%s): %s", folder, exc.strerror)
+        raise ApiError(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "the server's upload disk is full: no room to store the recording; no job was made, retry later",
+            reason="DISK_FULL",
+        ) from None
+
+
+def _receive(
+    requests: Iterator[interview_pb2.UploadInterviewRequest],
+    folder: Path,
+    ext: str,
+    max_bytes: int,
+    expected_bytes: int,
+    on_bytes: Callable[[int], None] | None,
+    context: grpc.ServicerContext | None,
+) -> ReceivedUpload:
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="upload-", suffix=ext, dir=folder)
     path = Path(name)
@@ -82,6 +111,7 @@ def receive_chunks(
                 out.write(message.chunk)
                 if on_bytes is not None:
                     on_bytes(len(message.chunk))
+            durable(out, folder)
         if context is not None:
             check_finished_by_client(context)
         if size == 0:
@@ -98,6 +128,24 @@ def receive_chunks(
         path.unlink(missing_ok=True)
         raise
     return ReceivedUpload(path, size)
+
+
+def durable(out: BinaryIO, folder: Path) -> None:
+    """Flush the upload to the disk (file and its folder entry) before a job row may point at it: after a
+    power cut the database must not hold a job whose recording is missing or short. A file swept meanwhile
+    as an orphan (the client sent nothing for ``orphan_grace_s``) fails the upload instead."""
+    out.flush()
+    os.fsync(out.fileno())
+    if os.fstat(out.fileno()).st_nlink == 0:
+        raise ApiError(
+            grpc.StatusCode.ABORTED,
+            "the upload stalled longer than the server keeps an unfinished file (orphan_grace_s); retry",
+        )
+    entry = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(entry)
+    finally:
+        os.close(entry)
 
 
 def check_finished_by_client(context: grpc.ServicerContext) -> None:

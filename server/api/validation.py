@@ -12,6 +12,7 @@ import numpy as np
 from tritonclient.grpc import model_config_pb2
 
 from server.api.tensors import TensorError, config_datatype
+from server.errors import clipped, quoted
 
 
 def full_dims(config: model_config_pb2.ModelConfig, dims: Sequence[int]) -> list[int]:
@@ -33,7 +34,7 @@ def check_inputs(
     for name in inputs:
         if name not in declared:
             raise TensorError(
-                f"unexpected inference input '{name}' for model '{config.name}'; "
+                f"unexpected inference input {quoted(name)} for model '{config.name}'; "
                 f"it takes: {', '.join(declared)}"
             )
     for name, spec in declared.items():
@@ -44,14 +45,15 @@ def check_inputs(
         expected_type = config_datatype(spec.data_type)
         if datatypes[name] != expected_type:
             raise TensorError(
-                f"input '{name}' of model '{config.name}' has datatype {datatypes[name]}, "
+                f"input '{name}' of model '{config.name}' has datatype {quoted(datatypes[name])}, "
                 f"expected {expected_type}"
             )
         shape = inputs[name].shape
         expected = full_dims(config, spec.dims)
         if not _shape_matches(shape, expected):
             raise TensorError(
-                f"input '{name}' of model '{config.name}' has shape {list(shape)}, expected {expected}"
+                f"input '{name}' of model '{config.name}' "
+                f"has shape {clipped(list(shape))}, expected {expected}"
             )
         if config.max_batch_size > 0 and not 1 <= shape[0] <= config.max_batch_size:
             raise TensorError(
@@ -71,6 +73,6 @@ def check_outputs(config: model_config_pb2.ModelConfig, requested: Sequence[str]
     for name in requested:
         if name not in declared:
             raise TensorError(
-                f"unexpected inference output '{name}' for model '{config.name}'; "
+                f"unexpected inference output {quoted(name)} for model '{config.name}'; "
                 f"it has: {', '.join(declared)}"
             )

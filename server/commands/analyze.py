@@ -31,14 +31,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from server.pipeline.questions import load_questions, load_text_answers
     from server.runtime import get_runtime
 
-    get_runtime(Settings.load(args.config))  # the process-wide runtime, with this command's settings
+    settings = Settings.load(args.config)
+    get_runtime(settings)  # the process-wide runtime, with this command's settings
     if args.answers is not None:
         if args.questions is not None:
             raise InputError(
                 "--questions applies to recordings; --answers already pairs questions and answers"
             )
-        return analyze_text(load_text_answers(args.answers), args.language).to_dict()
-    questions = load_questions(args.questions) if args.questions else []
+        return analyze_text(load_text_answers(args.answers, settings.text_limits), args.language).to_dict()
+    questions = load_questions(args.questions, settings.text_limits) if args.questions else []
     return analyze_recording(args.video, questions, args.language).to_dict()
 
 

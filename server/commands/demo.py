@@ -16,12 +16,19 @@ from server.errors import HireLensError
 SAMPLE = PROJECT_ROOT / "samples" / "sample_interview.mp4"
 PREFERRED_PORTS = (8001, 8002)  # Triton's gRPC and metrics ports
 READY_TIMEOUT_S = 120.0
+DEMO_CONSENT = "face,voice"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("demo", help="start a server, score the sample interview through the SDK")
     parser.add_argument("--video", type=Path, default=SAMPLE, help="recording to score (the bundled sample)")
     parser.add_argument("--scenario", default="general_behavioral", help="scenario id (general_behavioral)")
+    parser.add_argument(
+        "--consent",
+        default=DEMO_CONSENT,
+        help=f"biometric consent sent with the upload, printed as it is sent (default {DEMO_CONSENT}); face, "
+        "voice or none shows what is left out without it",
+    )
     parser.set_defaults(run=run)
 
 
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> str:
     import hirelens_client
 
     from server.commands.progress import ProgressBar
+    from server.commands.score import parse_consent
     from server.commands.server_process import (
         start_server_process,
         stop_server_process,
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> str:
 
     if not args.video.is_file():
         raise HireLensError(f"recording {args.video} does not exist")
+    consent = sorted(parse_consent(args.consent))
     api_key = new_api_key()
     with tempfile.TemporaryDirectory(prefix="hirelens-demo-") as tmp:
         folder = Path(tmp)
@@ -77,7 +86,11 @@ def run(args: argparse.Namespace) -> str:
         server = start_server_process(config, log)
         try:
             wait_until_serving(server, address, log, READY_TIMEOUT_S)
-            print(f"hirelens demo: scoring {args.video.name} with '{args.scenario}'", file=sys.stderr)
+            print(
+                f"hirelens demo: scoring {args.video.name} with '{args.scenario}' and "
+                f"--consent {','.join(consent) or 'none'}",
+                file=sys.stderr,
+            )
             bar = ProgressBar()
             with hirelens_client.HireLensClient(address, api_key=api_key) as client:
                 try:
@@ -85,6 +98,7 @@ def run(args: argparse.Namespace) -> str:
                         args.video,
                         scenario=args.scenario,
                         candidate_ref="demo-candidate",
+                        consent=consent,
                         on_upload=bar.upload,
                         on_progress=bar.job,
                     )

@@ -27,8 +27,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--language", choices=("auto", "en", "zh"), default="auto")
     parser.add_argument(
         "--consent",
-        default="face,voice",
-        help="biometric modalities the candidate consented to: face,voice (default), face, voice or none",
+        help="biometric modalities the candidate consented to: face,voice, face, voice or none; a modality "
+        "without consent is never analysed. Required with --server for a recording; locally the default "
+        "is face,voice",
     )
     parser.add_argument(
         "--policy", help="deployment policy: eu, default or a policy file; forbidden analyzers never run"
@@ -69,8 +70,18 @@ def parse_consent(text: str) -> frozenset[str]:
     return frozenset(items)
 
 
+LOCAL_CONSENT = "face,voice"
+"""Without ``--consent``, local scoring of the operator's own file analyses both modalities; remote scoring
+has no such default: the server records the consent of someone else's candidate."""
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    consent = parse_consent(args.consent)  # bad arguments are refused before the models load
+    if args.consent is None and args.server and args.answers is None:
+        raise InputError(
+            "--consent is required with --server: name the modalities the candidate consented to "
+            "(face,voice, face, voice or none)"
+        )
+    consent = parse_consent(args.consent or LOCAL_CONSENT)  # bad arguments are refused before models load
     if args.server:
         return score_remote(args, consent)
     scenario = load_scenario(args.scenario)
@@ -81,15 +92,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from server.runtime import get_runtime
     from server.scoring.engine import score_interview
     from server.scoring.interview_questions import recording_questions
+    from server.scoring.refusals import blocked_modalities, consent_precondition
     from server.scoring.text_interview import score_text_answers
 
     policy = _policy(args.policy, scenario)
-    get_runtime(Settings.load(args.config))
-    if args.answers is not None:
-        answers = load_text_answers(args.answers)
+    settings = Settings.load(args.config)
+    # the same text limits as the server's ScoreAnswers, checked before any model loads
+    answers = load_text_answers(args.answers, settings.text_limits) if args.answers is not None else None
+    get_runtime(settings)
+    if answers is not None:
         return score_text_answers(scenario, answers, args.language, policy, consent).to_dict()
+    blocked = blocked_modalities(consent, policy)
+    problem = consent_precondition(scenario, blocked)
+    if problem:  # as the server refuses such an upload: nothing is analysed
+        raise InputError(f"consent_missing: {problem}")
     questions = recording_questions(scenario, args.language)
-    analysis = analyze_recording(args.video, questions, args.language, policy)
+    analysis = analyze_recording(args.video, questions, args.language, policy, blocked=blocked)
     return score_interview(scenario, analysis, consent, policy).to_dict()
 
 
@@ -123,7 +141,8 @@ def score_remote(args: argparse.Namespace, consent: frozenset[str]) -> dict[str,
     try:
         with hirelens_client.HireLensClient(args.server, api_key=args.api_key) as client:
             if args.answers is not None:
-                answers = [(a.question or "", a.answer) for a in load_text_answers(args.answers)]
+                # the server checks the text against its own limits
+                answers = [(a.question or "", a.answer) for a in load_text_answers(args.answers, None)]
                 result = client.score_answers(
                     answers, scenario=args.scenario, language=args.language, candidate_ref=args.candidate_ref
                 )

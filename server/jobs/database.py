@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, make_url, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from server.errors import HireLensError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -53,6 +56,43 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def purge_deleted(self) -> bool:
+        """After an erasure: on SQLite, copy the WAL into the database file and truncate it, since the WAL
+        still holds the erased rows' earlier page images. False when a reader kept it from completing (the
+        frames are overwritten by later writes; the next erasure retries). PostgreSQL: nothing to do here,
+        dead rows are reclaimed by autovacuum."""
+        if self.dialect != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        return busy == 0
+
+
+class DatabaseUnavailable(HireLensError):
+    """The job database cannot be opened or written (read-only file, server down, wrong credentials): an
+    operator's configuration problem, so ``hirelens serve`` exits 2 with this message, not a traceback."""
+
+
+def _unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    where = make_url(url).render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"cannot open the job database {where}: {reason}")
+
+
+# PostgreSQL's SQLSTATE for a full disk (class 53, insufficient resources)
+_PG_DISK_FULL = "53100"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a database error means its disk (or quota) is full: SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full. That passes once an operator frees space, so callers get RESOURCE_EXHAUSTED, not INTERNAL."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+        getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
+
 
 class SchemaMismatch(RuntimeError):
     """An unversioned database (no ``alembic_version``) whose tables are not the baseline schema: stamping
@@ -62,13 +102,15 @@ class SchemaMismatch(RuntimeError):
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers run beside the one writer; busy_timeout makes concurrent writers (worker threads,
     other server processes on the same file) wait for the lock instead of failing at once. busy_timeout
-    goes first so that switching a new file to WAL also waits for a process doing the same."""
+    goes first so that switching a new file to WAL also waits for a process doing the same. secure_delete
+    overwrites what a DELETE removes, so an erased candidate's rows do not linger in the file's free pages."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages
         cursor.close()
 
 
@@ -186,6 +228,9 @@ def open_database(url: str) -> Database:
     engine = create_database_engine(url)
     try:
         migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise _unavailable(url, exc) from exc
     except BaseException:
         engine.dispose()
         raise

@@ -89,6 +89,8 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # runs that ended with their worker lost (lease expired), as opposed to handed back by a graceful stop
+    lost_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retain_until: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -83,6 +83,7 @@ def process_job(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     """Analyse and score one job's recording; the result is ``ScoreResult.to_dict()`` plus ``duration_s``."""
     from server.pipeline.analyze import analyze_recording
     from server.scoring.engine import score_interview
+    from server.scoring.refusals import blocked_modalities
 
     if not job.recording_path or not Path(job.recording_path).is_file():
         raise InputError("the recording of this job is no longer stored; upload it again")
@@ -99,7 +100,13 @@ def process_job(job: JobRecord, ctx: JobContext) -> dict[str, Any]:
     path = Path(job.recording_path)
     try:
         analysis = analyze_recording(
-            path, questions, job.language, policy, progress=on_progress, cancel=ctx.token
+            path,
+            questions,
+            job.language,
+            policy,
+            progress=on_progress,
+            cancel=ctx.token,
+            blocked=blocked_modalities(consent, policy),  # a modality without consent is never analysed
         )
     except (MediaError, UnscorableError) as exc:
         # The media errors name the file; the server's spool name means nothing to the caller.

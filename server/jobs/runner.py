@@ -4,6 +4,9 @@ Each runner has a unique ``worker_id`` and holds a lease on the jobs it claims: 
 all of them every ``heartbeat_s`` and, in any runner, requeues running jobs whose heartbeat is older than
 ``lease_s`` (their process died), so a crashed server's jobs resume within ``lease_s`` on whichever runner
 is alive. A graceful ``stop()`` hands its jobs back to the queue at once; ``attempts`` counts the tries.
+A job whose worker is lost for the ``max_lost``-th time is failed (``WORKER_LOST``), not requeued: a
+recording that crashes or hangs the analysis every time must not take workers down forever. Graceful stops
+hand jobs back without counting.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from server.errors import InputError, MediaError, UnscorableError
 from server.jobs.models import utcnow
-from server.jobs.store import TERMINAL, EndStep, JobRecord, JobState, JobStore
+from server.jobs.store import INTERNAL, TERMINAL, EndStep, JobRecord, JobState, JobStore
 from server.jobs.webhooks import WebhookSender, stage_delivery
 from server.pipeline.cancel import Cancelled, CancelToken
 
@@ -35,7 +39,9 @@ LEASE_S = 30.0  # a running job whose heartbeat is older than this is requeued: 
 # gRPC status codes (grpc.StatusCode values), kept numeric so the job store does not import grpc
 INVALID_ARGUMENT = 3
 FAILED_PRECONDITION = 9
-INTERNAL = 13
+ORPHAN_GRACE_S = 900.0  # an upload file nobody wrote for this long and no job owns is an orphan
+ORPHAN_SWEEP_S = 300.0  # how often the lease thread looks for orphans (and once at start)
+MAX_LOST_RUNS = 3  # a job whose worker is lost this many times (crash, kill, hang) fails: WORKER_LOST
 
 
 def new_worker_id() -> str:
@@ -119,11 +125,22 @@ class JobRunner:
         webhooks: WebhookSender | None = None,
         heartbeat_s: float = HEARTBEAT_S,
         lease_s: float = LEASE_S,
+        max_lost: int = MAX_LOST_RUNS,
+        uploads: Path | None = None,
+        orphan_grace_s: float = ORPHAN_GRACE_S,
+        orphan_sweep_s: float = ORPHAN_SWEEP_S,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if not 0 < heartbeat_s < lease_s:
             raise ValueError("heartbeat_s must be positive and shorter than lease_s")
+        if max_lost < 1:
+            raise ValueError("max_lost must be at least 1")
+        self._max_lost = max_lost
+        self._uploads = uploads
+        self._orphan_grace_s = orphan_grace_s
+        self._orphan_sweep_s = orphan_sweep_s
+        self._last_orphan_sweep = -float("inf")
         self.worker_id = new_worker_id()
         self._webhooks = webhooks
         self._heartbeat_s = heartbeat_s
@@ -152,6 +169,7 @@ class JobRunner:
         if self._threads:
             raise RuntimeError("runner already started")
         requeued = self._requeue_expired()
+        self._sweep_orphans()
         self._stopping.clear()
         self._lease_stop.clear()
         self._lease_thread = threading.Thread(target=self._lease_loop, name="hirelens-job-lease", daemon=True)
@@ -324,7 +342,10 @@ class JobRunner:
     # --- leases -------------------------------------------------------------------------------------------
 
     def _requeue_expired(self) -> list[str]:
-        requeued = self._store.requeue_expired(self._lease_s)
+        for record in self._store.fail_exhausted(self._lease_s, self._max_lost, self._outbox):
+            log.warning("job %s failed: its worker was lost on %d runs", record.id, record.lost_runs)
+            self._ended(record, record)
+        requeued = self._store.requeue_expired(self._lease_s, self._max_lost)
         if requeued:
             log.info("requeued %d job(s) whose runner stopped renewing its lease", len(requeued))
             self.notify()
@@ -337,8 +358,16 @@ class JobRunner:
                 if self.active_jobs():
                     self._store.heartbeat(self.worker_id)
                 self._requeue_expired()
+                if time.monotonic() - self._last_orphan_sweep >= self._orphan_sweep_s:
+                    self._sweep_orphans()
             except Exception:
                 log.exception("job lease renewal failed; retrying")
+
+    def _sweep_orphans(self) -> None:
+        """Delete upload files no job owns (a server killed mid-upload, or mid-deletion); any process may."""
+        self._last_orphan_sweep = time.monotonic()
+        if self._uploads is not None:
+            self._store.sweep_orphans(self._uploads, self._orphan_grace_s)
 
     def _sweep(self) -> None:
         """Delete recordings past their retention time (any process may: deleting twice is harmless)."""

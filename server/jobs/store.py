@@ -11,7 +11,10 @@ requeue a running job whose heartbeat is older than the lease (its runner died).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,8 @@ RUNNING: frozenset[JobState] = frozenset({JobState.DECODING, JobState.ANALYSING,
 _TERMINAL_VALUES = tuple(s.value for s in TERMINAL)
 _RUNNING_VALUES = tuple(s.value for s in RUNNING)
 
+
+INTERNAL = 13  # grpc.StatusCode.INTERNAL, numeric so the store does not import grpc
 
 # A step run inside the transaction that ends a job (the webhook outbox uses it), so either both are stored
 # or neither is. It gets the session and the job as it now is.
@@ -97,6 +102,7 @@ class JobRecord:
     worker_id: str | None = None  # the runner holding (or that last held) the job
     heartbeat_at: datetime | None = None  # that runner's latest heartbeat for it
     started_at: datetime | None = None  # when the latest attempt was claimed
+    lost_runs: int = 0  # runs whose worker died or hung (lease expired); graceful stops are not counted
 
     @property
     def terminal(self) -> bool:
@@ -143,7 +149,23 @@ def _record(row: JobRow) -> JobRecord:
         worker_id=row.worker_id,
         heartbeat_at=row.heartbeat_at,
         started_at=row.started_at,
+        lost_runs=row.lost_runs,
     )
+
+
+def worker_lost_error(lost: int) -> dict[str, Any]:
+    """The stored error of a poison job: its worker process died or hung on ``lost`` of its runs."""
+    return {
+        "code": INTERNAL,
+        "reason": "WORKER_LOST",
+        "message": f"the analysis lost its worker (crash, kill or hang) on {lost} runs; not retried again",
+    }
+
+
+def erased_ref(tenant_id: str, candidate_ref: str) -> str:
+    """What the receipt row keeps of an erased candidate: a digest, not the reference. An erasure must leave
+    nothing that names the candidate, yet the operator can still answer "was X erased?" by recomputing it."""
+    return "sha256:" + hashlib.sha256(f"{tenant_id}:{candidate_ref}".encode()).hexdigest()
 
 
 def remove_file(path: str | None) -> bool:
@@ -214,6 +236,7 @@ class JobStore:
             created_at=now,
             updated_at=now,
             attempts=0,
+            lost_runs=0,
         )
         try:
             with self._db.session() as session, session.begin():
@@ -426,24 +449,65 @@ class JobStore:
                 .execution_options(synchronize_session=False)
             ).rowcount
 
-    def requeue_expired(self, lease_s: float) -> list[str]:
+    def requeue_expired(self, lease_s: float, max_lost: int | None = None) -> list[str]:
         """Put running jobs whose heartbeat is older than ``lease_s`` back in the queue (their runner died
         or hung); returns their ids. One conditional UPDATE: a job renewed, ended or requeued by another
-        process meanwhile no longer matches, so two processes sweeping at once never requeue a job twice."""
+        process meanwhile no longer matches, so two processes sweeping at once never requeue a job twice.
+        Each requeued job's ``lost_runs`` goes up by one. With ``max_lost``, a job whose loss would be its
+        ``max_lost``-th is left for ``fail_exhausted``, even one whose lease ran out between the two calls."""
         with self._db.session() as session, session.begin():
             cutoff = self._clock(session) - timedelta(seconds=lease_s)
+            runs_left = JobRow.lost_runs + 1 < max_lost if max_lost is not None else true()
             return list(
                 session.scalars(
                     update(JobRow)
                     .where(
                         JobRow.state.in_(_RUNNING_VALUES),
                         or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff),
+                        runs_left,
                     )
-                    .values(**self._queued_again())
+                    .values(lost_runs=JobRow.lost_runs + 1, **self._queued_again())
                     .returning(JobRow.id)
                     .execution_options(synchronize_session=False)
                 )
             )
+
+    def fail_exhausted(self, lease_s: float, max_lost: int, also: EndStep | None = None) -> list[JobRecord]:
+        """Fail running jobs whose lease expired and whose worker is thereby lost for the ``max_lost``-th
+        time: a recording that kills or hangs its worker every time would otherwise be requeued forever,
+        taking a worker down each time. Each ends ``FAILED`` with reason ``WORKER_LOST`` (``also`` runs in
+        the same transaction, as for ``fail``); the others are for ``requeue_expired``. Graceful stops
+        (``release``) do not count. Returns the failed jobs."""
+        failed: list[JobRecord] = []
+        with self._db.session() as session, session.begin():
+            cutoff = self._clock(session) - timedelta(seconds=lease_s)
+            expired = or_(JobRow.heartbeat_at.is_(None), JobRow.heartbeat_at < cutoff)
+            last = JobRow.lost_runs + 1 >= max_lost
+            candidates = list(
+                session.scalars(select(JobRow.id).where(JobRow.state.in_(_RUNNING_VALUES), expired, last))
+            )
+            for job_id in candidates:
+                changed = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.state.in_(_RUNNING_VALUES), expired, last)
+                    .values(
+                        state=JobState.FAILED.value,
+                        heartbeat_at=None,
+                        updated_at=utcnow(),
+                        lost_runs=JobRow.lost_runs + 1,
+                        error=worker_lost_error(max_lost),
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if changed != 1:  # renewed, ended or taken by another process meanwhile
+                    continue
+                row = session.get(JobRow, job_id, populate_existing=True)
+                assert row is not None
+                record = _record(row)
+                if also is not None:
+                    also(session, record)
+                failed.append(record)
+        return failed
 
     def release(self, worker_id: str) -> list[str]:
         """A graceful stop: this worker's running jobs go back to the queue now instead of waiting out the
@@ -472,14 +536,46 @@ class JobStore:
     # --- recordings and erasure -------------------------------------------------------------------------
 
     def clear_recording(self, job_id: str) -> None:
-        """Delete the job's recording from disk and forget its path."""
+        """Forget the job's recording, then delete the file once that has committed: a failed transaction
+        must leave a job whose file is still there, never a job pointing at a deleted file."""
         with self._db.session() as session, session.begin():
             row = session.get(JobRow, job_id)
             if row is None:
                 return
-            remove_file(row.recording_path)
+            path = row.recording_path
             row.recording_path = None
             row.retain_until = None
+        remove_file(path)
+
+    def sweep_orphans(self, folder: Path, grace_s: float) -> list[Path]:
+        """Delete files in ``folder`` that no job owns and that nobody wrote for ``grace_s`` (an upload whose
+        server was killed mid-stream, a deletion cut short); returns them. The files are listed before the
+        owners are read, so an upload that becomes a job meanwhile is seen as owned; one still being
+        written is younger than the grace."""
+        try:
+            files = [p for p in folder.iterdir() if p.is_file()]
+        except FileNotFoundError:
+            return []
+        cutoff = time.time() - grace_s
+        with self._db.session() as session:
+            owned = {
+                os.path.realpath(p)
+                for p in session.scalars(
+                    select(JobRow.recording_path).where(JobRow.recording_path.is_not(None))
+                )
+            }
+        removed = []
+        for path in files:
+            try:
+                stale = path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if stale and os.path.realpath(path) not in owned and remove_file(str(path)):
+                removed.append(path)
+        if removed:
+            log.info("deleted %d orphaned upload file(s) no job owns", len(removed))
+        self._db.purge_deleted()  # an erasure whose WAL truncation was blocked by a reader finishes here
+        return removed
 
     def retain_recording(self, job_id: str, until: datetime) -> None:
         with self._db.session() as session, session.begin():
@@ -505,7 +601,7 @@ class JobStore:
     def delete_candidate(self, tenant_id: str, candidate_ref: str) -> DeletionReceipt:
         """Erase everything held about one candidate of this tenant: jobs (running ones stop, since their
         state then reads as cancelled), recordings on disk, results, pending webhooks. The receipt row keeps
-        only the platform's reference and the counts."""
+        only a digest of the reference (``erased_ref``) and the counts; files go after the commit."""
         with self._db.session() as session, session.begin():
             rows = list(
                 session.scalars(
@@ -515,7 +611,7 @@ class JobStore:
                 )
             )
             job_ids = [r.id for r in rows]
-            recordings = sum(remove_file(r.recording_path) for r in rows)
+            paths = [r.recording_path for r in rows if r.recording_path]
             results = sum(r.result is not None for r in rows)
             if job_ids:
                 session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.job_id.in_(job_ids)))
@@ -526,7 +622,7 @@ class JobStore:
                 candidate_ref=candidate_ref,
                 deleted_at=utcnow(),
                 jobs_erased=len(job_ids),
-                recordings_erased=recordings,
+                recordings_erased=len(paths),
                 results_erased=results,
                 job_ids=job_ids,
             )
@@ -534,10 +630,17 @@ class JobStore:
                 DeletionReceiptRow(
                     id=receipt.receipt_id,
                     tenant_id=tenant_id,
-                    candidate_ref=candidate_ref,
+                    candidate_ref=erased_ref(tenant_id, candidate_ref),
                     deleted_at=receipt.deleted_at,
-                    counts={"jobs": len(job_ids), "recordings": recordings, "results": results},
+                    counts={"jobs": len(job_ids), "recordings": len(paths), "results": results},
                 )
             )
-        log.info("erased candidate data: %d jobs, %d recordings", len(job_ids), recordings)
+        # only now that the rows are gone for good: a rolled-back erasure keeps jobs and their files together
+        for path in paths:
+            remove_file(path)
+        if not self._db.purge_deleted():
+            log.warning(
+                "erasure: a reader kept the SQLite WAL from being truncated; the orphan sweep retries"
+            )
+        log.info("erased candidate data: %d jobs, %d recordings", len(job_ids), len(paths))
         return receipt

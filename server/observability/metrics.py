@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_METRICS_PORT = 8002  # beside Triton's gRPC port 8001, where Triton itself serves metrics
 JOB_STATES = ("done", "failed", "cancelled")
+WEBHOOK_OUTCOMES = ("delivered", "failed", "dead")
 
 # A ModelInfer costs from under a millisecond (prosody on a short window) to a minute (Whisper on a chunk).
 RPC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -102,6 +103,22 @@ class Metrics:
             registry=registry,
         )
         registry.register(_GpuMemoryCollector())
+        # webhooks (jobs area): every attempt's outcome, and the dead letters as the database holds them
+        self.webhook_deliveries = Counter(
+            "hirelens_webhook_deliveries",
+            "Webhook POST attempts, by outcome: delivered, failed (retried later) or dead (given up)",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in WEBHOOK_OUTCOMES:
+            self.webhook_deliveries.labels(outcome)
+        self.webhook_dead_letters = Gauge(
+            "hirelens_webhook_dead_letters",
+            "Webhook deliveries given up on after their last attempt (kept, never sent again)",
+            registry=registry,
+        )
+        self._dead_letters: Callable[[], int] | None = None
+        self.webhook_dead_letters.set_function(self._read_dead_letters)
 
     def _read_queue_depth(self) -> float:
         """Scrape-time read of the job queue; 0 until a queue is attached, NaN if reading it fails."""
@@ -115,6 +132,24 @@ class Metrics:
     def set_queue_depth_source(self, queue_depth: Callable[[], int]) -> None:
         """Attach the job store's "how many are queued" once it exists (the store may start after metrics)."""
         self._queue_depth = queue_depth
+
+    def _read_dead_letters(self) -> float:
+        if self._dead_letters is None:
+            return 0.0
+        try:
+            return float(self._dead_letters())
+        except Exception:  # as for the queue depth: a broken store must not break the scrape
+            return float("nan")
+
+    def watch_webhooks(self, dead_letters: Callable[[], int]) -> None:
+        """Read the dead-letter count from the outbox at scrape time."""
+        self._dead_letters = dead_letters
+
+    def webhook_attempted(self, outcome: str) -> None:
+        """Count one webhook POST attempt's outcome (``WebhookSender``'s ``on_outcome``)."""
+        if outcome not in WEBHOOK_OUTCOMES:
+            raise ValueError(f"webhook outcome {outcome!r} is not one of {', '.join(WEBHOOK_OUTCOMES)}")
+        self.webhook_deliveries.labels(outcome).inc()
 
     def observe_rpc(self, service: str, method: str, code: str, seconds: float) -> None:
         self.grpc_requests.labels(service, method, code).inc()
@@ -134,6 +169,15 @@ class Metrics:
         """A ``BatchObserver`` for the runtime: one model execution of ``rows`` rows took ``seconds``."""
         self.model_batch_size.labels(model).observe(rows)
         self.model_inference_seconds.labels(model).observe(seconds)
+
+    def watch_inference_streams(self, open_streams: Callable[[], int]) -> None:
+        """Publish how many ModelStreamInfer streams (each holding a reader thread) are open."""
+        gauge = Gauge(
+            "hirelens_inference_streams",
+            "ModelStreamInfer streams open now (each holds two threads; server.max_inference_streams)",
+            registry=self.registry,
+        )
+        gauge.set_function(open_streams)
 
     def watch_runtime(self, runtime: Runtime) -> None:
         """Observe every batch the runtime's local executor runs, on whichever thread runs it."""

@@ -140,8 +140,10 @@ def recognise(
     language: str,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
-) -> tuple[list[Word], Prosody]:
-    """Words, pitch and loudness of every speech chunk.
+    prosody: bool = True,
+) -> tuple[list[Word], Prosody | None]:
+    """Words, pitch and loudness of every speech chunk; pitch and loudness (the voice model) only with
+    ``prosody``, which is False when the voice may not be analysed.
 
     Each chunk is read once and sent to the recogniser and the prosody model together. Only as many chunks
     are in flight as the recogniser has instances, the next sent as soon as one finishes: every instance stays
@@ -156,13 +158,15 @@ def recognise(
     f0 = np.zeros(frames, np.float32)
     loudness = np.full(frames, SILENCE_DB, np.float32)
     words: list[Word] = []
-    in_flight: dict[Future[Outputs], tuple[float, Future[Outputs]]] = {}
+    in_flight: dict[Future[Outputs], tuple[float, Future[Outputs] | None]] = {}
 
     def collect(asr: Future[Outputs]) -> None:
         nonlocal hop
-        offset, prosody = in_flight.pop(asr)
+        offset, pitch = in_flight.pop(asr)
         words.extend(_words(asr.result(), offset))
-        out = prosody.result()
+        if pitch is None:
+            return
+        out = pitch.result()
         hop = float(out["HOP_S"].reshape(-1)[0])
         first = round(offset / hop)
         chunk_f0 = out["F0_HZ"].reshape(-1)[: frames - first]
@@ -182,7 +186,12 @@ def recognise(
                 asr = runtime.infer_async(
                     model, {"AUDIO": audio, "LANGUAGE": bytes_array([language])}, cancelled=stopped
                 )
-                in_flight[asr] = (a, runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}, cancelled=stopped))
+                pitch = (
+                    runtime.infer_async(PROSODY_MODEL, {"AUDIO": audio}, cancelled=stopped)
+                    if prosody
+                    else None
+                )
+                in_flight[asr] = (a, pitch)
             finished, _ = wait(list(in_flight), timeout=_POLL_S, return_when=FIRST_COMPLETED)
             if cancel is not None:
                 cancel.raise_if_cancelled()  # before reading answers a cancelled request may have cut short
@@ -192,10 +201,10 @@ def recognise(
                 if progress is not None:
                     progress(done / len(chunks))
     except BaseException:
-        settle(f for asr, (_, prosody) in in_flight.items() for f in (asr, prosody))
+        settle(f for asr, (_, pitch) in in_flight.items() for f in (asr, pitch) if f is not None)
         raise
     words.sort(key=lambda w: w.start_s)
-    return words, Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness)
+    return words, Prosody(hop_s=hop, f0_hz=f0, loudness_db=loudness) if prosody else None
 
 
 def extract_speech(
@@ -204,8 +213,10 @@ def extract_speech(
     language: str,
     cancel: CancelToken | None = None,
     progress: Callable[[float], None] | None = None,
+    prosody: bool = True,
 ) -> SpeechFeatures:
-    """VAD, language identification when ``language`` is auto, then words and prosody.
+    """VAD, language identification when ``language`` is auto, then words, and prosody unless ``prosody``
+    is False (no consent to analyse the voice: the voice model is then never called).
 
     ``progress`` gets the share done (VAD and language id count for a tenth, recognition the rest).
     """
@@ -221,7 +232,7 @@ def extract_speech(
             cancel.raise_if_cancelled()
         language, probability = choose_language(runtime, spool, chunks)
     report(0.1)
-    words, prosody = recognise(
-        runtime, spool, chunks, language, cancel, lambda share: report(0.1 + 0.9 * share)
+    words, pitch = recognise(
+        runtime, spool, chunks, language, cancel, lambda share: report(0.1 + 0.9 * share), prosody
     )
-    return SpeechFeatures(segments, words, language, probability, ASR_MODELS[language], prosody)
+    return SpeechFeatures(segments, words, language, probability, ASR_MODELS[language], pitch)

@@ -28,14 +28,17 @@ def measure_capture(
     frames: Sequence[FrameObservation],
     spool: AudioSpool | None,
     speech: SpeechFeatures | None,
+    faces_detected: bool = True,
 ) -> CaptureQuality:
-    """Measures and warnings for what was captured; a text-only interview has none."""
+    """Measures and warnings for what was captured; a text-only interview has none. Without face detection
+    (no consent to analyse the face, or no analyzer that needs it) the face measures are left out rather
+    than read as "no face visible": only the video format is judged."""
     if info is None:
         return assess_capture()
     has_audio = spool is not None and spool.duration_s > 0 and speech is not None
     return assess_capture(
         video=info.video,
-        frames=frames,
+        frames=frames if faces_detected else (),
         yaw_deg=_yaws(frames),
         speech_levels=spans_levels(spool, speech.segments) if has_audio and speech.segments else None,
         duration_s=info.duration_s,

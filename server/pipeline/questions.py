@@ -8,7 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
+from server.config import TextLimits
 from server.errors import InputError
+from server.pipeline.text_limits import check_text_limits
 
 
 class Question(BaseModel):
@@ -71,11 +73,14 @@ def parse_questions(data: object, source: Path) -> list[Question]:
     return questions
 
 
-def load_questions(path: Path) -> list[Question]:
-    return parse_questions(_read_json(path, "questions"), path)
+def load_questions(path: Path, limits: TextLimits) -> list[Question]:
+    questions = parse_questions(_read_json(path, "questions"), path)
+    check_text_limits([(q.question, "") for q in questions], limits, path.name, ("question", ""))
+    return questions
 
 
-def load_text_answers(path: Path) -> list[TextAnswer]:
+def load_text_answers(path: Path, limits: TextLimits | None) -> list[TextAnswer]:
+    """The answers in ``path``, refused past ``limits`` (None: a server checks them, with its own)."""
     data = _read_json(path, "answers")
     if not isinstance(data, list) or not data:
         raise InputError(f'{path}: expected a non-empty JSON list of {{"question": ..., "answer": ...}}')
@@ -85,4 +90,6 @@ def load_text_answers(path: Path) -> list[TextAnswer]:
         raise InputError(_describe(exc, path)) from None
     if not any(a.answer.strip() for a in answers):
         raise InputError(f"{path}: every answer is empty")
+    if limits is not None:
+        check_text_limits([(a.question or "", a.answer) for a in answers], limits, path.name)
     return answers

@@ -9,6 +9,7 @@ from server.analysis.base import Answer, Word
 from server.analysis.signals import Signals
 from server.media.probe import MediaInfo
 from server.media.quality import CaptureQuality
+from server.scoring.refusals import NotAnalysed
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class AnalysisResult:
     signals: Signals
     media: MediaInfo | None = None
     models: dict[str, str] = field(default_factory=dict)
+    not_analysed: tuple[NotAnalysed, ...] = ()  # modalities left out for want of consent
 
     def transcript_text(self) -> str:
         separator = "" if self.language == "zh" else " "
@@ -63,6 +65,7 @@ class AnalysisResult:
                 for a in self.answers
             ],
             "signals": {name: s.to_dict() for name, s in self.signals.items()},
+            "not_analysed": [n.to_dict() for n in self.not_analysed],
         }
 
 

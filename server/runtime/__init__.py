@@ -14,7 +14,13 @@ from concurrent.futures import Future
 import numpy as np
 
 from server.config import Settings
-from server.errors import InferenceError, ModelRepositoryError
+from server.errors import (
+    InferenceCancelled,
+    InferenceError,
+    InferenceRejected,
+    InferenceUnavailable,
+    ModelRepositoryError,
+)
 from server.runtime import pb_utils
 from server.runtime.local_executor import LocalExecutor
 from server.runtime.repository import ModelRepository
@@ -22,9 +28,19 @@ from server.runtime.repository import ModelRepository
 Outputs = dict[str, np.ndarray]
 
 
+# A model's per-request error code (Triton's) and the error it becomes; any other code is the model's fault.
+_ERROR_CODES: dict[int, type[InferenceError]] = {
+    pb_utils.TritonError.INVALID_ARG: InferenceRejected,
+    pb_utils.TritonError.CANCELLED: InferenceCancelled,
+    pb_utils.TritonError.UNAVAILABLE: InferenceUnavailable,
+}
+
+
 def _outputs(model: str, response: pb_utils.InferenceResponse) -> Outputs:
-    if response.has_error():
-        raise InferenceError(f"model '{model}': {response.error().message()}")
+    error = response.error()
+    if error is not None:
+        kind = _ERROR_CODES.get(error.code(), InferenceError)
+        raise kind(f"model '{model}': {error.message()}")
     return {t.name(): t.as_numpy() for t in response.output_tensors()}
 
 

@@ -15,7 +15,16 @@ import numpy as np
 
 
 class RequestError(ValueError):
-    """A request the model cannot serve; it fails that request alone."""
+    """A request the model cannot serve; it fails that request alone. ``code`` names the Triton error code
+    it travels with: the caller's input by default (INVALID_ARG, which callers see as INVALID_ARGUMENT)."""
+
+    code = "INVALID_ARG"
+
+
+class RequestCancelled(RequestError):
+    """The caller gave up on the request while the model worked on it."""
+
+    code = "CANCELLED"
 
 
 def parameters(config: Mapping[str, Any]) -> dict[str, str]:
@@ -88,7 +97,10 @@ def bytes_array(texts: Iterable[str]) -> np.ndarray:
 
 
 def _failed(pb_utils: ModuleType, error: RequestError) -> Any:
-    return pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error)))
+    code = getattr(pb_utils.TritonError, error.code, None)  # Tritons before 23.x take no code
+    if code is None:
+        return pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error)))
+    return pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error), code))
 
 
 def check_not_cancelled(request: Any) -> None:
@@ -96,7 +108,7 @@ def check_not_cancelled(request: Any) -> None:
     ``is_cancelled``; older Tritons lack it). Requests cancelled before their turn never reach a model."""
     is_cancelled = getattr(request, "is_cancelled", None)
     if is_cancelled is not None and is_cancelled():
-        raise RequestError("request cancelled")
+        raise RequestCancelled("request cancelled")
 
 
 def respond(pb_utils: ModuleType, requests: list[Any], outputs: Callable[[Any], list[Any]]) -> list[Any]:

@@ -3,7 +3,9 @@
 Requests queue up; a worker takes the first, then keeps taking requests whose non-batch shapes match until
 ``max_batch_size`` rows are gathered or ``max_queue_delay_microseconds`` has passed since the first arrived,
 and hands the list to the model's ``execute(requests)`` (as Triton's Python backend does: the model gets a
-list, one response per request). Models with ``max_batch_size: 0`` get one request per call.
+list, one response per request). As in Triton, only a model whose config has ``dynamic_batching`` gets
+requests gathered; any other model (``max_batch_size: 0`` or not) gets one request per call, which may itself
+hold up to ``max_batch_size`` rows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from server.errors import InferenceRejected, InferenceUnavailable
 from server.runtime import pb_utils
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,13 @@ class DynamicBatcher:
         max_queue_delay_us: int,
         name: str = "",
         on_batch: BatchObserver | None = None,
+        dynamic: bool = True,
     ) -> None:
         self.name = name
         self.on_batch = on_batch
         self.max_batch_size = max_batch_size
+        self.dynamic = dynamic
+        self._closed = False
         self.max_queue_delay_s = max_queue_delay_us / 1e6
         self.stats = BatchStats()
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -90,23 +96,50 @@ class DynamicBatcher:
         if batched:
             rows = request.inputs()[0].as_numpy().shape[0] if request.inputs() else 1
             if rows > self.max_batch_size:
-                future: Future = Future()
-                future.set_exception(
-                    ValueError(f"batch of {rows} exceeds the model's max_batch_size {self.max_batch_size}")
+                return _refused(
+                    InferenceRejected(
+                        f"batch of {rows} exceeds the model's max_batch_size {self.max_batch_size}"
+                    )
                 )
-                return future
         pending = _Pending(request, rows, _shape_key(request, batched))
-        self._queue.put(pending)
+        with self._lock:  # a request queued after close would wait for a worker that is gone
+            if self._closed:
+                return _refused(self._closed_error())
+            self._queue.put(pending)
         return pending.future
 
     def queue_depth(self) -> int:
         return self._queue.qsize() + len(self._carry)
 
-    def close(self) -> None:
-        for _ in self._workers:
-            self._queue.put(None)
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Fail every request still waiting (UNAVAILABLE) at once, let each worker finish the batch it runs,
+        then stop the workers: no request is left unresolved, so no caller waits on a model that is gone."""
+        with self._lock:
+            self._closed = True
+            waiting, self._carry = self._carry, []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    waiting.append(item)
+            for _ in self._workers:
+                self._queue.put(None)
+        self._fail(waiting)
         for worker in self._workers:
-            worker.join(timeout=5)
+            worker.join(timeout=timeout_s)
+        with self._lock:  # a worker gathering at the close may have set one aside
+            late, self._carry = self._carry, []
+        self._fail(late)
+
+    def _fail(self, items: list[_Pending]) -> None:
+        for item in items:
+            if item.future.set_running_or_notify_cancel():
+                item.future.set_exception(self._closed_error())
+
+    def _closed_error(self) -> InferenceUnavailable:
+        return InferenceUnavailable(f"model '{self.name}' is shut down: the server is stopping")
 
     def _next(self, timeout: float | None) -> _Pending | None:
         with self._lock:
@@ -118,7 +151,7 @@ class DynamicBatcher:
 
     def _gather(self, first: _Pending) -> list[_Pending]:
         batch, rows = [first], first.rows
-        if self.max_batch_size <= 0:
+        if self.max_batch_size <= 0 or not self.dynamic:
             return batch
         deadline = time.monotonic() + self.max_queue_delay_s
         while rows < self.max_batch_size:
@@ -173,10 +206,20 @@ class DynamicBatcher:
             item.future.set_result(response)
 
 
+def _refused(error: Exception) -> Future:
+    future: Future = Future()
+    future.set_exception(error)
+    return future
+
+
 def _wanted(item: _Pending) -> bool:
     """False (and the request answered with an error) when its caller cancelled it before its turn: as in
     Triton, a cancelled request never reaches the model."""
     if not item.request.is_cancelled():
         return True
-    item.future.set_result(pb_utils.InferenceResponse(error=pb_utils.TritonError("request cancelled")))
+    item.future.set_result(
+        pb_utils.InferenceResponse(
+            error=pb_utils.TritonError("request cancelled", pb_utils.TritonError.CANCELLED)
+        )
+    )
     return False

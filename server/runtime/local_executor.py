@@ -13,7 +13,7 @@ from tritonclient.grpc import model_config_pb2
 from server.errors import ModelRepositoryError
 from server.runtime import pb_utils
 from server.runtime.batcher import BatchObserver, DynamicBatcher
-from server.runtime.device import instance_kind
+from server.runtime.device import instance_devices
 from server.runtime.repository import ModelEntry
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,6 @@ def _load_module(entry: ModelEntry) -> ModuleType:
     return module
 
 
-def _instance_groups(config: model_config_pb2.ModelConfig) -> list[tuple[str, int]]:
-    kinds = model_config_pb2.ModelInstanceGroup.Kind
-    groups = [(kinds.Name(g.kind), g.count or 1) for g in config.instance_group] or [("KIND_AUTO", 1)]
-    return [(instance_kind(kind), count) for kind, count in groups]
-
-
 class LoadedModel:
     """A model's instances behind one dynamic batcher."""
 
@@ -50,21 +44,21 @@ class LoadedModel:
             config.parameters[key].string_value = value
         config_json = ModelEntry(entry.name, entry.version, entry.directory, config).config_json()
         self.instances: list[Any] = []
-        for kind, count in _instance_groups(config):
-            for _ in range(count):
-                instance = module.TritonPythonModel()
-                instance.initialize(
-                    {
-                        "model_config": config_json,
-                        "model_instance_kind": kind,
-                        "model_instance_device_id": "0",
-                        "model_repository": str(entry.directory),
-                        "model_version": entry.version,
-                        "model_name": entry.name,
-                    }
-                )
-                self.instances.append(instance)
-        self.kind = _instance_groups(config)[0][0]
+        devices = instance_devices(config)
+        for kind, device_id in devices:
+            instance = module.TritonPythonModel()
+            instance.initialize(
+                {
+                    "model_config": config_json,
+                    "model_instance_kind": kind,
+                    "model_instance_device_id": str(device_id),
+                    "model_repository": str(entry.directory),
+                    "model_version": entry.version,
+                    "model_name": entry.name,
+                }
+            )
+            self.instances.append(instance)
+        self.kind = devices[0][0]
         batching = config.dynamic_batching
         self.batcher = DynamicBatcher(
             [instance.execute for instance in self.instances],
@@ -74,6 +68,7 @@ class LoadedModel:
             else 0,
             name=entry.name,
             on_batch=on_batch,
+            dynamic=config.HasField("dynamic_batching"),
         )
         log.info(
             "model loaded", extra={"model": entry.name, "kind": self.kind, "instances": len(self.instances)}
@@ -97,6 +92,7 @@ class LocalExecutor:
         self._lock = threading.Lock()  # guards the dicts; held only for lookups, never for a load
         self._loading: dict[str, threading.Lock] = {}  # one per model: a load holds only its model's lock
         self._batch_observers: list[BatchObserver] = []
+        self._closed = False
 
     def add_batch_observer(self, observer: BatchObserver) -> None:
         """Call ``observer(model, rows, seconds)`` after every model execution (metrics hook)."""
@@ -113,6 +109,8 @@ class LocalExecutor:
         models already loaded go on meanwhile.
         """
         with self._lock:
+            if self._closed:  # a job still running at shutdown must not load the model again
+                raise ModelRepositoryError(f"model '{entry.name}' is unavailable: the server is stopping")
             loaded = self._models.get(entry.name)
             if loaded is not None:
                 return loaded
@@ -131,7 +129,12 @@ class LocalExecutor:
                     self._failed[entry.name] = exc
                 raise
             with self._lock:
-                self._models[entry.name] = loaded
+                closed = self._closed
+                if not closed:
+                    self._models[entry.name] = loaded
+            if closed:  # the executor closed during the load: nothing would ever close this model
+                loaded.close()
+                raise ModelRepositoryError(f"model '{entry.name}' is unavailable: the server is stopping")
             return loaded
 
     def submit(self, entry: ModelEntry, request: pb_utils.InferenceRequest):
@@ -142,6 +145,7 @@ class LocalExecutor:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             for loaded in self._models.values():
                 loaded.close()
             self._models.clear()

@@ -12,14 +12,28 @@ import numpy as np
 
 
 class TritonError(Exception):
-    """An error a model returns for one request instead of raising for the whole batch."""
+    """An error a model returns for one request instead of raising for the whole batch; its code (Triton's
+    constants) says whose fault it is, and so which status the caller gets (see docs/api.md)."""
 
-    def __init__(self, message: str) -> None:
+    UNKNOWN = 0
+    INTERNAL = 1
+    NOT_FOUND = 2
+    INVALID_ARG = 3
+    UNAVAILABLE = 4
+    UNSUPPORTED = 5
+    ALREADY_EXISTS = 6
+    CANCELLED = 7
+
+    def __init__(self, message: str, code: int = INTERNAL) -> None:
         super().__init__(message)
         self._message = message
+        self._code = code
 
     def message(self) -> str:
         return self._message
+
+    def code(self) -> int:
+        return self._code
 
 
 class TritonModelException(Exception):

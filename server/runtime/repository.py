@@ -10,6 +10,7 @@ from google.protobuf import json_format, text_format
 from tritonclient.grpc import model_config_pb2
 
 from server.errors import ModelRepositoryError
+from server.runtime.device import instance_devices
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,9 @@ class ModelEntry:
 
     @property
     def instance_count(self) -> int:
-        """How many instances serve the model (every instance group, a group's count defaulting to 1, as
-        the executor creates them): requests beyond that only queue."""
-        return max(1, sum(group.count or 1 for group in self.config.instance_group))
+        """How many instances serve the model, placed as the executor places them (a GPU group's count is
+        per GPU): requests beyond that only queue."""
+        return len(instance_devices(self.config))
 
     def config_json(self) -> str:
         """The config as Triton hands it to ``initialize(args)['model_config']``."""

@@ -20,6 +20,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment, Word
 
+from server.errors import quoted
 from server.runtime.backend_utils import (
     RequestError,
     audio_input,
@@ -143,6 +144,8 @@ class WhisperBackend:
         self.min_tail_s = float(params.get("min_tail_s") or 0)
         self.invented_no_speech_prob = float(params.get("invented_no_speech_prob") or 0.6)
         self.invented_word_prob = float(params.get("invented_word_prob") or 0.3)
+        # 0 turns the after-silence rule of _invented off (see MODEL_CARD.md).
+        self.hallucination_silence_s = float(params.get("hallucination_silence_s") or 0)
         self.default_language = params.get("default_language") or "auto"
         # initial_prompt_<language>: the prompt used for that language unless a request sends INITIAL_PROMPT.
         self.prompts = {
@@ -165,18 +168,27 @@ class WhisperBackend:
             return language, float(probability)
         if requested not in supported:
             raise RequestError(
-                f"language '{requested}' is not supported; this model knows {', '.join(supported)}"
+                f"language {quoted(requested)} is not supported; this model knows {', '.join(supported)}"
             )
         return requested, 1.0
 
-    def _invented(self, segment: Segment) -> bool:
-        """A segment the recogniser itself doubts twice over: it judged the window probably not speech and
-        it is unsure of every word. Whisper writes such text on breaths and room noise after the last real
-        sentence ("这次是什么时候的" after the AISHELL clip, each word at p < 0.12)."""
+    def _invented(self, segment: Segment, speech_end: float | None) -> bool:
+        """A segment the recogniser itself judged probably not speech (no-speech probability above
+        ``invented_no_speech_prob``) that is also unsure of every word, or that starts at least
+        ``hallucination_silence_s`` after the last real word (``speech_end``; None before the first).
+        Whisper writes such text on breaths and room noise after the last real sentence: "这次是什么时候的"
+        after the AISHELL clip, each word at p < 0.12; "我以为你不许说" over 20 s of the clip's room tone,
+        words up to p = 0.99 but 7 s after the sentence, no-speech 0.74. Unlike faster-whisper's
+        ``hallucination_silence_threshold`` this never changes where decoding resumes (see MODEL_CARD.md)."""
+        if segment.no_speech_prob <= self.invented_no_speech_prob:
+            return False
         probabilities = [w.probability for w in segment.words or []]
-        return segment.no_speech_prob > self.invented_no_speech_prob and (
-            not probabilities or max(probabilities) < self.invented_word_prob
+        after_silence = (
+            bool(self.hallucination_silence_s)
+            and speech_end is not None
+            and segment.start - speech_end >= self.hallucination_silence_s
         )
+        return after_silence or not probabilities or max(probabilities) < self.invented_word_prob
 
     def _transcribe(self, request: Any) -> list[Any]:
         audio = audio_input(self.pb_utils, request)
@@ -216,7 +228,11 @@ class WhisperBackend:
                     # Whisper would decode the short rest again from the last word: a whole extra window
                     # that finds nothing or, worse, invents a "Thank you." (see MODEL_CARD.md).
                     break
-            segments = [s for s in segments if not self._invented(s)]
+            kept: list[Segment] = []
+            for segment in segments:
+                if not self._invented(segment, kept[-1].end if kept else None):
+                    kept.append(segment)
+            segments = kept
         words: list[Word] = []
         for segment in segments:
             pieces = segment.words or []

@@ -35,6 +35,7 @@ from server.scoring.refusals import (
     FACE,
     MODALITIES,
     ConsentPolicy,
+    NotAnalysed,
     Refusal,
     answer_refusals,
     blocked_modalities,
@@ -272,6 +273,7 @@ class ScoreResult:
     answers: list[AnswerReport]
     consent: frozenset[str]
     blocked: frozenset[str]
+    not_analysed: tuple[NotAnalysed, ...] = ()
 
     def competency(self, competency_id: str) -> CompetencyScore:
         return next(c for c in self.competencies if c.id == competency_id)
@@ -292,7 +294,11 @@ class ScoreResult:
             "kpi_baselines": [k.to_dict() for k in self.kpi_baselines],
             "quality": self.quality,
             "answers": [a.to_dict() for a in self.answers],
-            "consent": {"given": sorted(self.consent), "not_used": sorted(self.blocked)},
+            "consent": {
+                "given": sorted(self.consent),
+                "not_used": sorted(self.blocked),
+                "not_analysed": [n.to_dict() for n in self.not_analysed],
+            },
         }
 
 
@@ -591,4 +597,5 @@ def score_interview(
         answers=reports,
         consent=frozenset(consent),
         blocked=blocked,
+        not_analysed=analysis.not_analysed,
     )

@@ -43,6 +43,15 @@ Interview Act). ``speech.*`` (the transcript and its timing) and ``text.*`` are 
 data; ``motion.*`` measures the whole picture, not the person."""
 SIGNAL_MODALITY = {"face": FACE, "voice": VOICE}
 """Signal name prefix -> modality."""
+CONSENT_MISSING = "consent_missing"
+"""The one reason code for a modality without consent: in refusals, in ``consent.not_analysed`` and in the
+upload's ``FAILED_PRECONDITION``."""
+NOT_ANALYSED_REASONS = {
+    FACE: "No consent to analyse the face: the face model did not run, so there are no face.* signals and no "
+    "face capture measures or warnings",
+    VOICE: "No consent to analyse the voice: the voice model did not run, so there are no voice.* signals "
+    "(the transcript, speech.* and text.* signals are not biometric and were analysed)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +94,49 @@ def blocked_modalities(consent: frozenset[str], policy: ConsentPolicy | None) ->
     return required - consent
 
 
+@dataclass(frozen=True, slots=True)
+class NotAnalysed:
+    """A modality the analysis left out, and why: what a result records so nobody mistakes a missing face
+    signal for a face that was not seen."""
+
+    modality: str
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"modality": self.modality, "code": self.code, "reason": self.reason}
+
+
+def not_analysed_for_consent(blocked: frozenset[str]) -> tuple[NotAnalysed, ...]:
+    """The record of modalities not analysed because their consent is missing, in a stable order."""
+    return tuple(NotAnalysed(m, CONSENT_MISSING, NOT_ANALYSED_REASONS[m]) for m in sorted(blocked))
+
+
+def consent_precondition(scenario: Scenario, blocked: frozenset[str]) -> str | None:
+    """Why ``scenario`` cannot be scored at all when the ``blocked`` modalities may not be analysed, or
+    None: it requires the face and the face is blocked, or every competency rests only on signals of
+    blocked modalities (no rubric, nothing else). Checked at upload, before the recording is stored."""
+    if scenario.requires_face and FACE in blocked:
+        return f"scenario '{scenario.id}' requires the face, and there is no consent to analyse the face"
+    needed: set[str] = set()
+    for competency in scenario.competencies:
+        modalities = {signal_modality(s.signal) for s in competency.signals}
+        if competency.rubric is not None or None in modalities or not modalities <= blocked:
+            return None
+        needed |= {m for m in modalities if m is not None}
+    if not needed:
+        return None
+    names = " and ".join(sorted(needed))
+    return (
+        f"every competency of scenario '{scenario.id}' is scored from {names} signals only, and there is "
+        f"no consent to analyse {names}"
+    )
+
+
 def consent_refusal(modalities: frozenset[str] | set[str]) -> Refusal:
     names = ", ".join(sorted(modalities))
     return Refusal(
-        "consent_missing",
+        CONSENT_MISSING,
         f"No consent to analyse {names}: those signals were not used, and nothing else evidences this score",
     )
 
@@ -177,7 +225,7 @@ def interview_refusals(
         if FACE in blocked_modalities(consent, policy):
             reasons.append(
                 Refusal(
-                    "consent_missing",
+                    CONSENT_MISSING,
                     "This scenario requires the face, and there is no consent to analyse it",
                 )
             )

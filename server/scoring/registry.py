@@ -17,7 +17,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from server.errors import HireLensError, InputError
+from server.errors import HireLensError, InputError, clipped, quoted
 from server.scoring.loader import load_scenario
 from server.scoring.scenario import Scenario
 
@@ -135,14 +135,14 @@ class ScenarioRegistry:
         versions = [e for e in self.entries() if e.scenario.id == id]
         if not versions:
             known = ", ".join(s.id for s in self.list()) or "none"
-            raise InputError(f"unknown scenario '{id}'; known scenarios: {known}")
+            raise InputError(f"unknown scenario {quoted(id)}; known scenarios: {known}")
         if version is None:
             return versions[-1]
         for entry in versions:
             if entry.scenario.version == version:
                 return entry
         known = ", ".join(e.scenario.version for e in versions)
-        raise InputError(f"scenario '{id}' has no version {version}; known versions: {known}")
+        raise InputError(f"scenario {quoted(id)} has no version {clipped(version)}; known versions: {known}")
 
     def get(self, id: str, version: str | None = None) -> Scenario:
         """One scenario: the latest version unless ``version`` is given."""

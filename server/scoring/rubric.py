@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +32,8 @@ from server.analysis.signals import Evidence
 from server.analysis.text.embedding import document_vector, embed, model_for
 from server.analysis.text.evidence import TextEvidence
 from server.analysis.text.sentences import Sentence, split_sentences
+from server.runtime import get_runtime
+from server.scoring.byte_cache import ByteBoundedCache
 from server.scoring.scenario import Rubric
 
 TEMPERATURE = 0.05
@@ -53,9 +54,13 @@ class RubricMatch:
     evidence: Evidence
 
 
-@lru_cache(maxsize=2048)
+EMBEDDINGS = ByteBoundedCache(lambda: get_runtime().settings.text_limits.cache_bytes)
+"""Embeddings of rubric examples, questions and answers, bounded in bytes (text_limits.cache_bytes)."""
+
+
+@EMBEDDINGS.memoize
 def cached_vectors(texts: tuple[str, ...], model: str) -> np.ndarray:
-    """Embeddings of fixed texts (rubric examples, scenario questions), computed once per process."""
+    """Embeddings of rubric examples and questions, computed once while the cache has room for them."""
     vectors = embed(list(texts), model)
     vectors.setflags(write=False)
     return vectors
@@ -70,7 +75,7 @@ class TextVectors:
     document: np.ndarray
 
 
-@lru_cache(maxsize=256)
+@EMBEDDINGS.memoize
 def text_vectors(text: str, language: str, model: str) -> TextVectors | None:
     """Sentence and document vectors of an answer, shared by the rubric and content matching of every
     competency; None when the text has no sentence."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from server.analysis.text.embedding import one_interview
 from server.pipeline.analyze import analyze_text
 from server.pipeline.questions import TextAnswer
 from server.scoring.engine import ScoreResult, score_interview
@@ -23,5 +24,6 @@ def score_text_answers(
 ) -> ScoreResult:
     """Questions given by scenario id read as the scenario's wording; text carries no face or voice, so
     biometric consent changes nothing here and defaults to the caller's usual answer."""
-    analysis = analyze_text(text_answers_for(scenario, answers, language), language, policy)
-    return score_interview(scenario, analysis, frozenset(consent), policy)
+    with one_interview():
+        analysis = analyze_text(text_answers_for(scenario, answers, language), language, policy)
+        return score_interview(scenario, analysis, frozenset(consent), policy)

@@ -75,10 +75,12 @@ def test_bytes_serialisation_is_tritons():
     assert serialize_byte_tensor(array).item() == raw
 
 
-def test_server_and_models_are_live_and_ready(client):
+def test_server_is_ready_and_a_model_once_loaded(client):
+    """Triton's ModelReady: true once the model is loaded (here on first use or RepositoryModelLoad)."""
     assert client.is_server_live() and client.is_server_ready()
-    for model in MODELS:
-        assert client.is_model_ready(model), model
+    assert not client.is_model_ready("voice_prosody")  # no inference has loaded it yet
+    client.load_model("voice_prosody")
+    assert client.is_model_ready("voice_prosody")
     assert not client.is_model_ready("no_such_model")
     assert not client.is_model_ready("face_dlib", model_version="7")
 
@@ -109,10 +111,15 @@ def test_model_config_is_the_parsed_config_pbtxt(client):
     assert face.parameters["upsample"].string_value == "0"
 
 
-def test_repository_index_lists_every_model_ready(client):
+def test_repository_index_lists_every_model_ready_once_loaded(client):
     index = client.get_model_repository_index(as_json=True)["models"]
     assert [m["name"] for m in index] == list(MODELS)
-    assert all(m["state"] == "READY" and m["version"] == "1" for m in index)
+    assert all(m["version"] == "1" for m in index)
+    for model in index:
+        assert (model["state"] == "READY") == client.is_model_ready(model["name"]), model
+        if model["state"] != "READY":
+            assert model["state"] == "UNAVAILABLE" and "not loaded" in model["reason"], model
+    assert {m["name"] for m in index if m["state"] == "READY"} >= {"voice_prosody"}
 
 
 def test_batched_bytes_embeddings_equal_in_process_ones(client, runtime):
@@ -297,7 +304,12 @@ def test_a_stream_without_the_key_is_refused_when_keys_are_required(tmp_path):
                 done.set()
 
             client.start_stream(callback, headers=headers)
-            client.async_stream_infer("voice_prosody", [samples])
+            try:
+                client.async_stream_infer("voice_prosody", [samples])
+            except InferenceServerException:
+                # the refusal can end the stream before the request is queued (it used to fail the test on
+                # a busy machine); the callback has the server's error either way
+                assert expected is not None
             assert done.wait(30)
             client.stop_stream()
             client.close()

@@ -4,6 +4,7 @@ job's CPU, a 2 GB upload's memory, and 20 interviews uploaded at once."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -12,14 +13,15 @@ from pathlib import Path
 
 import grpc
 import pytest
-from hirelens.v1 import interview_pb2, interview_pb2_grpc
+from hirelens.v1 import candidate_pb2, candidate_pb2_grpc, interview_pb2, interview_pb2_grpc
 
 from server.runtime.repository import ModelRepository
-from tests.integration.test_api import TERMINAL, auth, upload, wait
+from tests.integration.test_api import TERMINAL, auth, upload, upload_requests, wait
 from tests.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = pytest.mark.slow
 SAMPLE = REPO_ROOT / "samples" / "sample_interview.mp4"
+SPEECH = Path("speech_en") / "sense_and_sensibility_01_austen_64kb-0870.wav"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -169,3 +171,136 @@ def test_twenty_concurrent_uploads_of_the_sample_all_complete(tmp_path):
     scores = {round(j.result.overall.score, 2) for j in jobs}
     assert len(scores) == 1, scores  # the same recording scores the same every time
     assert all(j.state in TERMINAL for j in jobs)
+
+
+def owned_recordings(server: ServerProcess) -> set[str]:
+    """The recordings the server's own database says jobs own (read with the stock sqlite3 module)."""
+    connection = sqlite3.connect(server.folder / "data" / "hirelens.db")
+    try:
+        rows = connection.execute("SELECT recording_path FROM jobs WHERE recording_path IS NOT NULL")
+        return {os.path.realpath(path) for (path,) in rows}
+    finally:
+        connection.close()
+
+
+def test_an_upload_cut_by_kill_9_leaves_no_file_after_restart(tmp_path, fixtures_dir):
+    """A server killed mid-upload leaves a partial file no job owns; the next start (and the periodic sweep)
+    deletes it, and a retained recording that a job does own stays."""
+    server = ServerProcess(
+        tmp_path / "server", server={"retention_s": 3600, "orphan_grace_s": 1, "orphan_sweep_s": 1}
+    ).start()
+    uploads = server.folder / "data" / "uploads"
+    stalled = threading.Event()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            kept = wait(channel, server, upload(channel, server, fixtures_dir / SPEECH).job_id)
+            assert kept.state == interview_pb2.DONE, kept.error
+
+            def cut_short() -> Iterator[interview_pb2.UploadInterviewRequest]:
+                yield from upload_requests(None, candidate_ref="cut", filename="cut.mp4", size_bytes=10**8)
+                for _ in range(4):
+                    yield interview_pb2.UploadInterviewRequest(chunk=os.urandom(256 * 1024))
+                stalled.wait(120)  # the rest never comes: the server dies first
+
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            call = stub.UploadInterview.future(cut_short(), metadata=auth(server), timeout=120)
+            deadline = time.monotonic() + 60
+            while not any(p.stat().st_size >= 1024**2 for p in uploads.iterdir()):
+                assert time.monotonic() < deadline, "the upload never reached the disk"
+                time.sleep(0.1)
+            server.kill()
+            with pytest.raises(grpc.RpcError):
+                call.result()
+        files = {os.path.realpath(p) for p in uploads.iterdir()}
+        assert len(files - owned_recordings(server)) == 1  # the partial file, nobody's
+        server.start()
+        deadline = time.monotonic() + 60
+        while (files := {os.path.realpath(p) for p in uploads.iterdir()}) != owned_recordings(server):
+            assert time.monotonic() < deadline, f"orphans left: {files - owned_recordings(server)}"
+            time.sleep(0.2)
+        assert len(files) == 1  # the retained recording of the done job
+    finally:
+        stalled.set()
+        server.kill()
+
+
+def poll_job(stub, server, job_id: str, done, what: str, timeout_s: float = 180) -> interview_pb2.Job:
+    """GetJob until ``done(job)``; generous: a restart and a lease (30 s) may come first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = stub.GetJob(interview_pb2.GetJobRequest(job_id=job_id), metadata=auth(server), timeout=30)
+        if done(job):
+            return job
+        assert time.monotonic() < deadline, f"{what} never happened; last: {job}"
+        time.sleep(0.5)
+
+
+def test_a_job_that_kills_its_server_every_run_fails_after_the_cap(tmp_path):
+    """A poison job: each run ends with its server process killed (SIGKILL, as the OOM killer would). With
+    ``job_max_lost_runs: 2`` the second lost run ends it FAILED / WORKER_LOST instead of a third run."""
+    server = ServerProcess(tmp_path / "server", server={"job_max_lost_runs": 2}).start()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            job = upload(channel, server, SAMPLE, candidate_ref="poison")
+            poll_job(stub, server, job.job_id, lambda j: j.state == interview_pb2.ANALYSING, "run 1")
+        server.kill()
+        server.start()
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            poll_job(
+                stub,
+                server,
+                job.job_id,
+                lambda j: j.attempts == 2 and j.state == interview_pb2.ANALYSING,
+                "run 2 (after the lease of run 1 expired)",
+            )
+        server.kill()
+        server.start()
+        with grpc.insecure_channel(server.address) as channel:
+            stub = interview_pb2_grpc.InterviewServiceStub(channel)
+            ended = poll_job(stub, server, job.job_id, lambda j: j.state in TERMINAL, "the end")
+        assert ended.state == interview_pb2.FAILED and ended.attempts == 2
+        assert ended.error.reason == "WORKER_LOST" and ended.error.code == grpc.StatusCode.INTERNAL.value[0]
+        assert server.metric("hirelens_jobs_total", state="failed") == 1
+        assert not list((server.folder / "data" / "uploads").iterdir())  # its recording went with it
+    finally:
+        server.kill()
+
+
+def stored_rows(database: Path) -> str:
+    """Every row of every table of the server's SQLite database, as one text."""
+    connection = sqlite3.connect(database)
+    try:
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(
+            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
+        )
+    finally:
+        connection.close()
+
+
+def test_erasure_leaves_nothing_on_disk_or_in_the_database(tmp_path, fixtures_dir):
+    """A scored job whose recording is retained, then DeleteCandidate: no file under the data folder holds
+    the candidate's reference or the job id in any byte, and no table row holds them."""
+    server = ServerProcess(tmp_path / "server", server={"retention_s": 3600}).start()
+    data = server.folder / "data"
+    ref = "erase-me-4471"
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            job = upload(channel, server, fixtures_dir / SPEECH, candidate_ref=ref, idempotency_key="erase-1")
+            assert wait(channel, server, job.job_id).state == interview_pb2.DONE
+            assert len(list((data / "uploads").iterdir())) == 1  # retained
+            candidates = candidate_pb2_grpc.CandidateServiceStub(channel)
+            receipt = candidates.DeleteCandidate(
+                candidate_pb2.DeleteCandidateRequest(candidate_ref=ref), metadata=auth(server), timeout=30
+            )
+        assert receipt.jobs_erased == 1 and receipt.recordings_erased == 1
+        rows = stored_rows(data / "hirelens.db")
+        for trace in (ref, job.job_id, "erase-1"):
+            assert trace not in rows, f"{trace} still in a table"
+            for stored in (p for p in data.rglob("*") if p.is_file()):
+                assert trace.encode() not in stored.read_bytes(), f"{trace} still in {stored.name}"
+        assert receipt.receipt_id in rows  # the receipt itself is kept
+    finally:
+        server.kill()

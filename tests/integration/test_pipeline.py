@@ -16,6 +16,7 @@ from server.pipeline.result import AnalysisResult
 from tests.conftest import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "samples" / "sample_interview.mp4"
+FILLERS_EN = REPO_ROOT / "tests" / "data" / "fillers_en"
 
 
 def normalise_en(text: str) -> str:
@@ -126,7 +127,19 @@ def test_sample_interview_transcript_and_signals(sample_result: AnalysisResult) 
     assert spans and all(start is not None for start, _ in spans)
 
 
+def test_fillers_in_a_spoken_answer_are_counted_close_to_the_script() -> None:
+    """Issue 10: Whisper leaves most fillers out unless prompted with disfluent text. SYNTHETIC speech
+    (espeak-ng reading a script with 14 fillers, see tests/data/fillers_en/README.md): at least 8 of the
+    14 must survive recognition and counting (measured: 8; without the prompt 4), and none be invented."""
+    script = (FILLERS_EN / "espeak_fillers_en.txt").read_text(encoding="utf-8")
+    result = analyze_recording(FILLERS_EN / "espeak_fillers_en.ogg", language="en")
+    count = result.signals["speech.filler_count"].value
+    assert 8 <= count <= 14, result.transcript_text()
+    assert jiwer.wer(normalise_en(script), normalise_en(result.transcript_text())) <= 0.4  # espeak: hard
+
+
 def test_silent_video_is_analysed_with_a_little_speech_warning(fixtures_dir: Path) -> None:
     result = analyze_recording(fixtures_dir / "video" / "no_face.mp4")
     assert "speech.words_per_minute" not in result.signals
-    assert "little_speech" in result.quality.codes or result.media.audio is None
+    assert result.media.audio is not None  # the clip has an audio track, so the warning must come
+    assert "little_speech" in result.quality.codes

@@ -39,6 +39,7 @@ def test_the_sample_interview_scores_through_the_sdk(client):
         SAMPLE,
         scenario="general_behavioral",
         candidate_ref="sdk-sample",
+        consent=("face", "voice"),
         on_upload=uploads.append,
         on_progress=snapshots.append,
     )
@@ -84,7 +85,9 @@ def test_the_async_client_does_the_same(server, fixtures_dir):
 
     async def run():
         async with AsyncHireLensClient(server.address, api_key=server.keys["globex"]) as client:
-            job = await client.submit(wav, scenario="customer_service", candidate_ref="async-1")
+            job = await client.submit(
+                wav, scenario="customer_service", candidate_ref="async-1", consent=("face", "voice")
+            )
             states = [snapshot.state async for snapshot in client.watch(job.job_id)]
             result = await client.wait(job.job_id)
             receipt = await client.delete_candidate("async-1")
@@ -109,6 +112,8 @@ def score_remotely(server: ServerProcess, wav, scenario: str) -> subprocess.Comp
             scenario,
             "--server",
             server.address,
+            "--consent",
+            "face,voice",
         ],
         cwd=REPO_ROOT,
         capture_output=True,

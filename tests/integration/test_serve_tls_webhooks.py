@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,7 @@ def server(tmp_path_factory, pki: Path, receiver: str) -> Iterator[tuple[ServerP
             "key_file": str(pki / "server.key"),
             "client_ca_file": str(pki / "ca.pem"),
         },
+        "webhook_allow_http": True,  # the test receiver speaks plain HTTP on 127.0.0.1
     }
     process = ServerProcess(tmp_path_factory.mktemp("tls"), tenants=(), server=settings)
     tenants = [
@@ -93,7 +95,7 @@ def test_scoring_over_mutual_tls_ends_in_a_signed_webhook(server, pki: Path, fix
         client_cert=(pki / "client.pem").read_bytes(),
         client_key=(pki / "client.key").read_bytes(),
     ) as client:
-        job = client.submit(wav, scenario="general_behavioral", candidate_ref="tls-1")
+        job = client.submit(wav, scenario="general_behavioral", candidate_ref="tls-1", consent=("voice",))
         result = client.wait(job)
     assert result.overall_score is not None
     assert Receiver.arrived.wait(30), "no webhook arrived"
@@ -106,6 +108,12 @@ def test_scoring_over_mutual_tls_ends_in_a_signed_webhook(server, pki: Path, fix
     assert not verify_signature(
         "wrong", headers["X-HireLens-Timestamp"], body, headers["X-HireLens-Signature"]
     )
+    deadline = time.monotonic() + 30
+    # the 2xx is counted just after the receiver answered
+    while process.metric("hirelens_webhook_deliveries_total", outcome="delivered") < 1:
+        assert time.monotonic() < deadline, "the delivery was never counted"
+        time.sleep(0.1)
+    assert process.metric("hirelens_webhook_dead_letters") == 0
 
 
 def test_a_client_without_a_certificate_is_refused(server, pki: Path):  # noqa: F811

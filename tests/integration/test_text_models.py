@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from server.errors import InferenceError, ModelRepositoryError
+from server.errors import InferenceRejected, ModelRepositoryError
 from server.runtime import Runtime
 
 MINILM, USE = "text_embed_minilm", "text_embed_use_multilingual"
@@ -69,6 +69,15 @@ def test_batched_request_equals_single_requests(runtime, model: str) -> None:
     assert np.allclose(batched, single, atol=1e-5)
 
 
+def test_minilm_sub_batches_return_rows_in_request_order(runtime) -> None:
+    """MiniLM encodes a batch in length-sorted sub-batches on CPU; each row still gets its text's vector."""
+    sentence = "We moved the order-routing service to event-driven processing, which cut errors by a third."
+    texts = [sentence, *[f"keyword {i}" for i in range(40)], sentence[:40], "checkout latency"]
+    batched = embed(runtime, MINILM, texts)
+    single = np.stack([embed(runtime, MINILM, [t])[0] for t in texts])
+    assert np.allclose(batched, single, atol=1e-5)
+
+
 @MODELS
 def test_concurrent_requests_are_grouped_by_the_batcher(runtime, model: str) -> None:
     embed(runtime, model, ["load the model first"])
@@ -88,9 +97,9 @@ def test_a_bad_request_fails_alone(runtime, model: str) -> None:
     good = runtime.infer_async(model, {"TEXT": text_tensor(["a good request"])})
     invalid = runtime.infer_async(model, {"TEXT": np.array([[b"\xff\xfe"]], dtype=object)})
     assert good.result()["EMBEDDING"].shape == (1, DIMS[model])
-    with pytest.raises(InferenceError, match=r"shape \[batch, 1\]"):
+    with pytest.raises(InferenceRejected, match=r"shape \[batch, 1\]"):
         bad.result()
-    with pytest.raises(InferenceError, match="UTF-8"):
+    with pytest.raises(InferenceRejected, match="UTF-8"):
         invalid.result()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.analysis.base import Word
+from server.config import TextLimits
 from server.errors import InputError
 from server.pipeline.answers import cut_answers
 from server.pipeline.questions import Question, load_questions, load_text_answers
@@ -60,31 +61,31 @@ def test_question_file_errors_name_item_and_field(tmp_path: Path) -> None:
     path = tmp_path / "q.json"
     path.write_text(json.dumps([{"question": "A?", "start_s": 5, "end_s": 2}]))
     with pytest.raises(InputError, match=r"q.json: item 0: .*end_s \(2.0\) must be after start_s"):
-        load_questions(path)
+        load_questions(path, TextLimits())
     path.write_text(json.dumps([{"question": "A?", "start_s": 0, "end_s": 5}, {"question": "B?"}]))
     with pytest.raises(InputError, match="either every question has start_s/end_s or none"):
-        load_questions(path)
+        load_questions(path, TextLimits())
     path.write_text("{not json")
     with pytest.raises(InputError, match="not valid UTF-8 JSON"):
-        load_questions(path)
+        load_questions(path, TextLimits())
     with pytest.raises(InputError, match="does not exist"):
-        load_questions(tmp_path / "missing.json")
+        load_questions(tmp_path / "missing.json", TextLimits())
 
 
 def test_questions_may_be_plain_strings(tmp_path: Path) -> None:
     path = tmp_path / "q.json"
     path.write_text(json.dumps(["Tell me about yourself.", "Why us?"]))
-    assert [q.question for q in load_questions(path)] == ["Tell me about yourself.", "Why us?"]
+    assert [q.question for q in load_questions(path, TextLimits())] == ["Tell me about yourself.", "Why us?"]
 
 
 def test_answers_file_errors(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
     path.write_text(json.dumps([{"question": "A?"}]))
     with pytest.raises(InputError, match=r"a.json: item 0.answer: Field required"):
-        load_text_answers(path)
+        load_text_answers(path, TextLimits())
     path.write_text(json.dumps([{"question": "A?", "answer": "  "}]))
     with pytest.raises(InputError, match="every answer is empty"):
-        load_text_answers(path)
+        load_text_answers(path, TextLimits())
     path.write_text(json.dumps([]))
     with pytest.raises(InputError, match="non-empty JSON list"):
-        load_text_answers(path)
+        load_text_answers(path, TextLimits())

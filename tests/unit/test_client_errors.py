@@ -369,7 +369,11 @@ def test_async_submit_streams_chunks(server: tuple[Servicer, str], tmp_path: Pat
     async def run() -> str:
         async with AsyncHireLensClient(address, KEY) as client:
             job = await client.submit(
-                recording, scenario="sales", candidate_ref="c-2", idempotency_key="fixed-key-123"
+                recording,
+                scenario="sales",
+                candidate_ref="c-2",
+                consent=(),
+                idempotency_key="fixed-key-123",
             )
             return job.job_id
 

@@ -68,7 +68,11 @@ def _refused() -> dict[str, Any]:
             {"code": "low_audio", "message": "Quiet audio", "value": "quiet"},
         ],
     }
-    data["consent"] = {"given": ["voice"], "not_used": ["face"]}
+    data["consent"] = {
+        "given": ["voice"],
+        "not_used": ["face"],
+        "not_analysed": [{"modality": "face", "code": "consent_missing", "reason": "No consent to analyse"}],
+    }
     return data
 
 

@@ -54,6 +54,33 @@ def test_english_fillers_only_in_filler_position(text: str, expected: list[str])
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # The spellings human transcripts and transcription guides use for the same sounds.
+        ("Uhm, so I led it.", ["Uhm"]),
+        ("Umm, I think so.", ["Umm"]),
+        ("It was, uhh, hard.", ["uhh"]),
+        ("Ah, I see what you mean.", ["Ah"]),
+        ("We, ahh, shipped it.", ["ahh"]),
+        ("It was, eh, fine.", ["eh"]),
+        ("Ehm, let me think.", ["Ehm"]),
+        ("Mhm, so the plan was simple.", ["Mhm"]),
+        ("Hm. Mmm, yes.", ["Hm", "Mmm"]),
+        ("I, errr, forgot.", ["errr"]),
+        # Real words and answers, not hesitations.
+        ("The answer is in Utah, ahead of the others.", []),
+        ("To err is human.", []),
+        ("Aha, that was it. Oh, right.", []),
+        ("Nice, eh? We won.", []),
+        ("Uh-huh. Mm-hmm, that's right. Uh-uh, never.", []),
+    ],
+)
+def test_english_filler_spellings_of_human_transcripts(text: str, expected: list[str]) -> None:
+    """Issue 10: a transcript full of "uhm" and "ah" scored as fluent, "0 fillers"."""
+    assert fillers(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("然后我们上线了。", []),
         ("然后，我们上线了。", ["然后"]),
         ("然后然后我们上线了。", ["然后"]),
@@ -75,6 +102,12 @@ def test_english_fillers_only_in_filler_position(text: str, expected: list[str])
 )
 def test_chinese_fillers_only_in_filler_position(text: str, expected: list[str]) -> None:
     assert fillers(text, "zh") == expected
+
+
+def test_every_filler_of_the_synthetic_recordings_script_counts() -> None:
+    """The script espeak-ng read for tests/data/fillers_en: 14 fillers, half of them "uhm" or "ah"."""
+    script = (DATA / "fillers_en" / "espeak_fillers_en.txt").read_text(encoding="utf-8")
+    assert len(fillers(script)) == 14
 
 
 def test_rambling_english_answer() -> None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from server.jobs.database import Database, open_database
 from server.jobs.models import DeletionReceiptRow, JobRow, WebhookDeliveryRow, utcnow
-from server.jobs.store import JobSpec, JobState, JobStore, QueueFull
+from server.jobs.store import JobRecord, JobSpec, JobState, JobStore, QueueFull, erased_ref
 from server.jobs.tenants import TenantStore
 from tests.postgres import BACKENDS, database_url
 
@@ -323,6 +329,62 @@ def test_concurrent_sweeps_requeue_each_job_once(
     assert store.count_queued() == 20
 
 
+def test_a_job_that_loses_its_worker_on_every_run_fails_at_the_cap(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """A poison job: each run's worker dies (no heartbeat again). Runs 1 and 2 are requeued; when the worker
+    of run 3 is lost too, the job ends FAILED with WORKER_LOST (and its end step), never queued a 4th time."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    ended: list[str] = []
+    for run in (1, 2, 3):
+        claimed = store.claim_next(f"crashing-{run}")
+        assert claimed is not None and claimed.attempts == run
+        backdate_heartbeat(database, job.id, 60)
+        failed = store.fail_exhausted(30, max_lost=3, also=lambda _s, r: ended.append(r.id))
+        requeued = store.requeue_expired(lease_s=30, max_lost=3)
+        if run < 3:
+            assert failed == [] and requeued == [job.id]
+    assert [r.id for r in failed] == [job.id] and requeued == [] and ended == [job.id]
+    final = store.get(acme, job.id)
+    assert final is not None and final.state is JobState.FAILED and final.attempts == 3
+    assert final.lost_runs == 3
+    assert final.error is not None and final.error["reason"] == "WORKER_LOST" and final.error["code"] == 13
+    assert store.claim_next(WORKER) is None
+
+
+def test_requeue_leaves_a_job_at_its_last_run_for_fail_exhausted(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """A lease that runs out between the two sweeps must not buy the job a run beyond the cap."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    store.claim_next("crashing-1")
+    backdate_heartbeat(database, job.id, 60)
+    assert store.requeue_expired(lease_s=30, max_lost=1) == []
+    assert store.state_and_owner(job.id) == (JobState.DECODING, "crashing-1")
+    assert [r.id for r in store.fail_exhausted(30, max_lost=1)] == [job.id]
+
+
+def test_graceful_stops_do_not_count_against_the_cap(
+    store: JobStore, database: Database, tenants: tuple[str, str]
+) -> None:
+    """Three planned restarts (release) mid-job, then one crash: with a cap of 2 lost runs the job is
+    requeued, not failed. Only runs whose worker was lost count."""
+    acme, _ = tenants
+    job, _ = store.create(acme, spec(), None, 1, max_queued=10)
+    for run in (1, 2, 3):
+        assert store.claim_next(f"deploy-{run}") is not None
+        assert store.release(f"deploy-{run}") == [job.id]
+    store.claim_next("crashing")
+    backdate_heartbeat(database, job.id, 60)
+    assert store.fail_exhausted(30, max_lost=2) == []
+    assert store.requeue_expired(lease_s=30, max_lost=2) == [job.id]
+    again = store.get(acme, job.id)
+    assert again is not None and again.state is JobState.QUEUED
+    assert again.attempts == 4 and again.lost_runs == 1
+
+
 def test_release_hands_a_workers_jobs_back_at_once(store: JobStore, tenants: tuple[str, str]) -> None:
     acme, _ = tenants
     a, _ = store.create(acme, spec("a"), None, 1, max_queued=10)
@@ -390,8 +452,107 @@ def test_delete_candidate_erases_files_rows_and_keeps_a_receipt(
             == 0
         )
         row = session.get(DeletionReceiptRow, receipt.receipt_id)
-        assert row is not None and row.candidate_ref == "cand-x"
+        assert row is not None and row.candidate_ref == erased_ref(acme, "cand-x")
         assert row.counts == {"jobs": 2, "recordings": 2, "results": 1}
+
+
+def every_stored_value(database: Database) -> str:
+    """Every row of every table (the version table included), as one text to search."""
+    with database.session() as session:
+        connection = session.connection()
+        names = inspect(connection).get_table_names()
+        return "\n".join(
+            repr(tuple(row)) for name in names for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+        )
+
+
+def test_erasure_leaves_nothing_naming_the_candidate_in_any_table_or_on_disk(
+    store: JobStore, database: Database, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    acme, _ = tenants
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    done, _ = store.create(acme, spec("ats-candidate-7781"), recording(uploads, "a.mp4"), 1, max_queued=10)
+    store.claim_next(WORKER)
+    store.finish(done.id, WORKER, {"overall": {"score": 6.5}}, also=webhook_row)
+    retained, _ = store.create(
+        acme, spec("ats-candidate-7781"), recording(uploads, "b.mp4"), 1, max_queued=10
+    )
+    other, _ = store.create(acme, spec("someone-else"), recording(uploads, "c.mp4"), 1, max_queued=10)
+    before = every_stored_value(database)
+    assert "ats-candidate-7781" in before and done.id in before and retained.id in before
+
+    receipt = store.delete_candidate(acme, "ats-candidate-7781")
+
+    after = every_stored_value(database)
+    for trace in ("ats-candidate-7781", done.id, retained.id):
+        assert trace not in after, f"{trace} still stored after erasure"
+    assert other.id in after and receipt.receipt_id in after
+    assert sorted(p.name for p in uploads.iterdir()) == ["c.mp4"]
+    if database.dialect == "sqlite":  # nor in the file's free pages or its write-ahead log
+        database_file = Path(database.engine.url.database or "")
+        for stored in database_file.parent.glob(database_file.name + "*"):
+            data = stored.read_bytes()
+            for trace in ("ats-candidate-7781", done.id, retained.id):
+                assert trace.encode() not in data, f"{trace} still in the bytes of {stored.name}"
+
+
+def webhook_row(session: Session, job: JobRecord) -> None:
+    """A pending delivery carrying the candidate's reference in its body, as the outbox writes one."""
+    session.add(
+        WebhookDeliveryRow(
+            id=uuid.uuid4().hex,
+            tenant_id=job.tenant_id,
+            job_id=job.id,
+            url="https://hr.example/hook",
+            payload=json.dumps({"candidate_ref": job.candidate_ref, "job_id": job.id}),
+        )
+    )
+
+
+def failing_commit(database: Database) -> Iterator[None]:
+    def refuse(session: Session) -> None:
+        raise RuntimeError("commit refused (disk full)")
+
+    event.listen(database.sessions, "before_commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(database.sessions, "before_commit", refuse)
+
+
+def test_files_are_deleted_only_after_the_transaction_that_forgets_them_commits(
+    store: JobStore, database: Database, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    """A transaction that fails leaves the job and its file together: never a row pointing at nothing."""
+    acme, _ = tenants
+    path = recording(tmp_path)
+    job, _ = store.create(acme, spec("cand-z"), path, 1, max_queued=10)
+    for attempt in (lambda: store.delete_candidate(acme, "cand-z"), lambda: store.clear_recording(job.id)):
+        with contextmanager(failing_commit)(database), pytest.raises(RuntimeError, match="commit refused"):
+            attempt()
+        kept = store.get(acme, job.id)
+        assert kept is not None and kept.recording_path == path and Path(path).exists()
+    store.clear_recording(job.id)
+    assert not Path(path).exists() and store.get(acme, job.id).recording_path is None
+
+
+def test_the_orphan_sweep_deletes_only_old_files_no_job_owns(
+    store: JobStore, tenants: tuple[str, str], tmp_path: Path
+) -> None:
+    acme, _ = tenants
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    owned = recording(uploads, "owned.mp4")
+    store.create(acme, spec(), owned, 1, max_queued=10)
+    orphan = Path(recording(uploads, "orphan.mp4"))
+    recording(uploads, "fresh.mp4")  # no job yet, but written just now: an upload in progress
+    an_hour_ago = time.time() - 3600
+    for old in (Path(owned), orphan):
+        os.utime(old, (an_hour_ago, an_hour_ago))
+    assert store.sweep_orphans(uploads, grace_s=600) == [orphan]
+    assert sorted(p.name for p in uploads.iterdir()) == ["fresh.mp4", "owned.mp4"]
+    assert store.sweep_orphans(tmp_path / "missing", grace_s=600) == []
 
 
 def test_retention_lists_expired_recordings(

@@ -281,3 +281,33 @@ def test_a_failing_observer_never_fails_the_requests():
     finally:
         batcher.close()
     assert batcher.stats.executions == 1
+
+
+def test_open_inference_streams_are_a_gauge_read_at_scrape_time():
+    metrics = Metrics()
+    streams = [2]
+    metrics.watch_inference_streams(lambda: streams[0])
+    http = start_metrics_server(metrics, port=0, addr="127.0.0.1")
+    try:
+        assert value(scrape(http.server_address[1]), "hirelens_inference_streams") == 2
+        streams[0] = 0
+        assert value(scrape(http.server_address[1]), "hirelens_inference_streams") == 0
+    finally:
+        http.shutdown()
+        http.server_close()
+
+
+def test_webhook_outcomes_and_dead_letters_read_at_scrape_time():
+    metrics = Metrics()
+    get = metrics.registry.get_sample_value
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "dead"}) == 0  # exported before the first
+    assert get("hirelens_webhook_dead_letters") == 0  # no outbox attached yet
+    for outcome in ("failed", "failed", "dead", "delivered"):
+        metrics.webhook_attempted(outcome)
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "failed"}) == 2
+    assert get("hirelens_webhook_deliveries_total", {"outcome": "dead"}) == 1
+    dead = [3]
+    metrics.watch_webhooks(lambda: dead[0])
+    assert get("hirelens_webhook_dead_letters") == 3
+    with pytest.raises(ValueError, match="not one of"):
+        metrics.webhook_attempted("lost")

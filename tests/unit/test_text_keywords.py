@@ -46,6 +46,12 @@ def test_keywords_leave_out_fillers_and_stop_words(runtime) -> None:
         assert filler not in found.split()
 
 
+def test_candidates_leave_out_every_spelling_of_a_hesitation() -> None:
+    candidates = english_candidates("Uhm, the ahh database umm migration, mhm, ehm, took errr two weeks.")
+    assert not {"uhm", "ahh", "umm", "mhm", "ehm", "errr"} & {w for c in candidates for w in c.split()}
+    assert "database" in candidates and "migration" in candidates
+
+
 def test_candidates_do_not_pair_words_across_punctuation_or_stop_words() -> None:
     candidates = english_candidates("Traffic peaked at night, and customers left. We added load tests.")
     assert "load tests" in candidates

@@ -7,12 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 
+from server import cli
+from server.config import Settings
 from server.jobs.database import Database
+from server.jobs.models import WebhookDeliveryRow, utcnow
 from server.jobs.store import JobRecord, JobStore
 from server.jobs.tenants import TenantConfig, TenantStore
 from server.jobs.webhooks import (
@@ -255,3 +260,144 @@ def test_failed_job_payload_carries_the_error() -> None:
     payload = job_payload(job)
     assert payload["state"] == "failed" and payload["overall_score"] is None
     assert payload["error"]["reason"] == "BAD_MEDIA"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "https://"),
+        ("gopher://hr.example/hook", "https://"),
+        ("https:///hook", "no host"),
+        ("https://user:pw@hr.example/hook", "credentials"),
+        ("https://hr.example:99999/hook", "Port out of range"),
+        ("http://hr.example/hook", "webhook_allow_http"),
+    ],
+)
+def test_serve_refuses_a_webhook_url_that_could_be_turned_against_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    """``hirelens serve`` exits 2 naming the setting before it opens anything."""
+    config = tmp_path / "hirelens.yaml"
+    tenant = {"name": "acme", "webhook_url": url}
+    config.write_text(yaml.safe_dump({"server": {"data_dir": str(tmp_path), "tenants": [tenant]}}))
+    assert cli.main(["serve", "--config", str(config)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "webhook_url" in err and problem in err, err
+    assert not (tmp_path / "hirelens.db").exists()
+
+
+def test_http_webhooks_are_accepted_only_where_a_setting_allows_them() -> None:
+    tenant = {"name": "acme", "webhook_url": "http://127.0.0.1:9/hook"}
+    settings = Settings.model_validate({"server": {"webhook_allow_http": True, "tenants": [tenant]}})
+    assert settings.server.tenants[0].webhook_url == tenant["webhook_url"]
+    https = {"name": "acme", "webhook_url": "https://hr.example/hook"}
+    assert Settings.model_validate({"server": {"tenants": [https]}}).server.tenants[0].webhook_url
+
+
+@pytest.fixture
+def stalled_receiver() -> Iterator[tuple[str, threading.Event, list[float]]]:
+    """An endpoint that holds every request open until the test releases it (a hung receiver)."""
+    release = threading.Event()
+    arrivals: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            arrivals.append(time.monotonic())
+            release.wait(60)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", release, arrivals
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_hung_endpoint_never_delays_another_tenants_deliveries(
+    database: Database, receiver: Receiver, stalled_receiver: tuple[str, threading.Event, list[float]]
+) -> None:
+    """150 events for a receiver that hangs, all due before one for a healthy receiver (more than one
+    dispatch query reads): the healthy one is delivered while the hung endpoint still holds its first
+    request, which is the only one it gets at a time."""
+    stalled_url, release, arrivals = stalled_receiver
+    slow, fast = TenantStore(database).sync(
+        [
+            TenantConfig(name="slow", webhook_url=stalled_url),
+            TenantConfig(name="fast", webhook_url=receiver.url),
+        ]
+    )
+    store = JobStore(database)
+    earlier = utcnow() - timedelta(minutes=1)
+    with database.session() as session, session.begin():
+        for index in range(150):
+            session.add(
+                WebhookDeliveryRow(
+                    id=f"{index:032d}",
+                    tenant_id=slow.id,
+                    job_id=f"{index:032x}",
+                    url=stalled_url,
+                    payload="{}",
+                    attempts=0,
+                    next_attempt_at=earlier,
+                )
+            )
+    job, _ = store.create(fast.id, spec("ref-fast"), None, 1, max_queued=10)
+    store.claim_next("worker-1")
+    assert store.finish(job.id, "worker-1", {"overall": {"score": 5.0}}, also=stage_delivery) is not None
+    patient = RetryPolicy(base_s=0.05, max_attempts=3, cap_s=0.2, timeout_s=60.0)
+    sender = WebhookSender(database, patient, poll_s=0.05, senders=2)
+    sender.start()
+    try:
+        # both arrive (in either order) while the hung request is still open; the hung endpoint gets one
+        wait_for(lambda: len(receiver.received) == 1 and len(arrivals) >= 1, timeout=20)
+        assert len(arrivals) == 1 and not release.is_set()
+        release.set()
+        wait_for(lambda: len(arrivals) == 150, timeout=120)  # then its queue drains, one at a time
+    finally:
+        release.set()
+        sender.stop()
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "not a url", "https://user:pw@hr.example/hook"])
+def test_a_stored_url_that_is_not_a_web_endpoint_is_dead_lettered_without_a_request(
+    database: Database, url: str
+) -> None:
+    """A row written before URLs were checked at start-up: refused at once, not looped on for ever."""
+    outcomes: list[str] = []
+    job = finished_job(database, None)
+    with database.session() as session, session.begin():
+        session.add(
+            WebhookDeliveryRow(
+                id="d" * 32,
+                tenant_id=job.tenant_id,
+                job_id=job.id,
+                url=url,
+                payload="{}",
+                attempts=0,
+                next_attempt_at=utcnow(),
+            )
+        )
+    sender = WebhookSender(database, FAST, on_outcome=outcomes.append)
+    assert sender.deliver_due() == 1
+    dead = sender.get("d" * 32)
+    assert dead is not None and dead.state == "dead" and dead.attempts == 1
+    assert dead.last_error is not None and dead.last_error.startswith("refused")
+    assert outcomes == ["dead"] and sender.dead_letters() == 1 and sender.deliver_due() == 0
+
+
+def test_dead_letters_are_counted_and_shown_as_dead(database: Database, receiver: Receiver) -> None:
+    receiver.statuses = [500] * FAST.max_attempts
+    job = finished_job(database, receiver.url)
+    outcomes: list[str] = []
+    sender = WebhookSender(database, FAST, on_outcome=outcomes.append)
+    delivery_id = sender.enqueue(job)
+    assert delivery_id is not None and sender.get(delivery_id).state == "pending"
+    wait_for(lambda: (sender.deliver_due(), sender.get(delivery_id).state)[1] == "dead", timeout=20)
+    assert outcomes == ["failed"] * (FAST.max_attempts - 1) + ["dead"]
+    assert sender.dead_letters() == 1

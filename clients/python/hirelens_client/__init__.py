@@ -39,6 +39,7 @@ from hirelens_client.results import (
     JobError,
     JobState,
     KpiBaseline,
+    NotAnalysed,
     Quality,
     QualityWarning,
     QuestionMatch,
@@ -52,6 +53,7 @@ from hirelens_client.results import (
     SignalScore,
     Tag,
     ValidationReport,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -76,6 +78,7 @@ __all__ = [
     "JobFailed",
     "JobState",
     "KpiBaseline",
+    "NotAnalysed",
     "NotFound",
     "PermissionDenied",
     "Quality",
@@ -97,6 +100,7 @@ __all__ = [
     "Unavailable",
     "UploadProgress",
     "ValidationReport",
+    "WebhookDelivery",
     "__version__",
     "render_report",
 ]

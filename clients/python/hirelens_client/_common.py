@@ -56,10 +56,11 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Consent:
-    """The biometric modalities the candidate consented to; without consent a modality is never analysed."""
+    """The biometric modalities the candidate consented to; without consent a modality is never analysed.
+    Nothing is granted by default: consent is the candidate's, recorded by the caller."""
 
-    face: bool = True
-    voice: bool = True
+    face: bool = False
+    voice: bool = False
 
     @classmethod
     def of(cls, given: Consent | Iterable[str] | str) -> Consent:

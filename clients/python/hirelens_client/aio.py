@@ -154,7 +154,7 @@ class AsyncHireLensClient:
         questions: Sequence[str | Question] = (),
         language: str = "auto",
         candidate_ref: str,
-        consent: Consent | Iterable[str] = ("face", "voice"),
+        consent: Consent | Iterable[str] | str,
         idempotency_key: str | None = None,
         on_progress: UploadCallback | None = None,
     ) -> Job:
@@ -253,7 +253,7 @@ class AsyncHireLensClient:
         questions: Sequence[str | Question] = (),
         language: str = "auto",
         candidate_ref: str,
-        consent: Consent | Iterable[str] = ("face", "voice"),
+        consent: Consent | Iterable[str] | str,
         idempotency_key: str | None = None,
         timeout_s: float | None = None,
         on_upload: UploadCallback | None = None,

@@ -108,7 +108,7 @@ class HireLensClient:
         questions: Sequence[str | Question] = (),
         language: str = "auto",
         candidate_ref: str,
-        consent: Consent | Iterable[str] = ("face", "voice"),
+        consent: Consent | Iterable[str] | str,
         idempotency_key: str | None = None,
         on_progress: UploadCallback | None = None,
     ) -> Job:
@@ -116,7 +116,9 @@ class HireLensClient:
 
         The idempotency key (a fresh uuid4 unless given) is reused by every retry, so a connection lost
         mid-upload never creates a second job. ``on_progress`` gets an ``UploadProgress`` after each chunk,
-        from gRPC's sending thread.
+        from gRPC's sending thread. ``consent`` has no default: the modalities the candidate consented to
+        (``("face", "voice")``, ``"voice"``, ``()`` for none) are the caller's record, never the SDK's guess;
+        a modality without consent is never analysed.
         """
         file, size = common.recording(path)
         metadata = common.interview_metadata(
@@ -220,7 +222,7 @@ class HireLensClient:
         questions: Sequence[str | Question] = (),
         language: str = "auto",
         candidate_ref: str,
-        consent: Consent | Iterable[str] = ("face", "voice"),
+        consent: Consent | Iterable[str] | str,
         idempotency_key: str | None = None,
         timeout_s: float | None = None,
         on_upload: UploadCallback | None = None,

@@ -65,7 +65,8 @@ def _answers(answers: Sequence[AnswerReport]) -> list[str]:
 
 def render_report(result: ScoreResult) -> str:
     """The result as text: overall score, answers, competencies with evidence, tags, fit, KPI baselines and
-    capture-quality warnings; refused scores show their reasons instead of a number."""
+    capture-quality warnings, and the modalities not analysed for want of consent; refused scores show their
+    reasons instead of a number."""
     lines = [
         f"Scenario {result.scenario_id} {result.scenario_version}, language {result.language}",
         f"Overall: {_score(result.overall_score, result.confidence)}",
@@ -102,4 +103,5 @@ def render_report(result: ScoreResult) -> str:
     warnings = result.quality.warnings
     lines.append("Capture quality: " + ("no warnings" if not warnings else f"{len(warnings)} warning(s)"))
     lines += [f"  ! {w.code}: {w.message}" for w in warnings]
+    lines += [f"Not analysed: {n.modality} ({n.code}): {n.reason}" for n in result.consent.not_analysed]
     return "\n".join(lines)

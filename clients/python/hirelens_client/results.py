@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ __all__ = [
     "SignalScore",
     "Tag",
     "ValidationReport",
+    "WebhookDelivery",
 ]
 
 
@@ -468,18 +469,45 @@ class AnswerReport:
 
 
 @dataclass(frozen=True, slots=True)
+class NotAnalysed:
+    """A modality the server did not analyse at all (its model never ran), with a stable ``code``
+    (``consent_missing``) and a ``reason`` for people."""
+
+    modality: str
+    code: str
+    reason: str
+
+    @classmethod
+    def from_proto(cls, message: result_pb2.NotAnalysed) -> NotAnalysed:
+        return cls(message.modality, message.code, message.reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"modality": self.modality, "code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentReport:
-    """Modalities the candidate consented to, and those analysed by nothing because consent was missing."""
+    """Modalities the candidate consented to, those whose signals no score used because consent was
+    missing, and those not analysed at all (and why)."""
 
     given: list[str]
     not_used: list[str]
+    not_analysed: list[NotAnalysed] = field(default_factory=list)
 
     @classmethod
     def from_proto(cls, message: result_pb2.Consent) -> ConsentReport:
-        return cls(list(message.given), list(message.not_used))
+        return cls(
+            list(message.given),
+            list(message.not_used),
+            [NotAnalysed.from_proto(n) for n in message.not_analysed],
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"given": list(self.given), "not_used": list(self.not_used)}
+        return {
+            "given": list(self.given),
+            "not_used": list(self.not_used),
+            "not_analysed": [n.to_dict() for n in self.not_analysed],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,6 +625,31 @@ class JobError:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """The "job finished" event of an ended job: ``state`` is ``pending``, ``delivered`` or ``dead`` (the
+    server gave up after its maximum attempts; ``last_error`` says why)."""
+
+    delivery_id: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_proto(cls, message: interview_pb2.WebhookDelivery) -> WebhookDelivery:
+        name = interview_pb2.WebhookState.Name(message.state)
+        return cls(
+            delivery_id=message.delivery_id,
+            state=name.removeprefix("WEBHOOK_").lower(),
+            attempts=message.attempts,
+            last_error=_or_none(message.last_error),
+            next_attempt_at=_datetime(message, "next_attempt_at"),
+            delivered_at=_datetime(message, "delivered_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A snapshot of one uploaded interview's analysis; ``result`` once DONE, ``error`` once FAILED."""
 
@@ -611,7 +664,8 @@ class Job:
     uploaded_bytes: int
     result: ScoreResult | None
     error: JobError | None
-    attempts: int
+    attempts: int  # analysis runs started; a job whose worker is lost too often FAILs (WORKER_LOST)
+    webhook: WebhookDelivery | None = None  # once DONE or FAILED, when the tenant has a webhook URL
 
     @property
     def done(self) -> bool:
@@ -633,6 +687,7 @@ class Job:
             result=ScoreResult.from_proto(message.result) if message.HasField("result") else None,
             error=JobError.from_proto(message.error) if message.HasField("error") else None,
             attempts=message.attempts,
+            webhook=WebhookDelivery.from_proto(message.webhook) if message.HasField("webhook") else None,
         )
 
 

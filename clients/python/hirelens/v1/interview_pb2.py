@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hirelens.v1 import result_pb2 as hirelens_dot_v1_dot_result__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhirelens/v1/interview.proto\x12\x0bhirelens.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18hirelens/v1/result.proto\"s\n\x0eQuestionTiming\x12\x13\n\x0bquestion_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x14\n\x07start_s\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05\x65nd_s\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\n\n\x08_start_sB\x08\n\x06_end_s\"+\n\x0c\x43onsentFlags\x12\x0c\n\x04\x66\x61\x63\x65\x18\x01 \x01(\x08\x12\r\n\x05voice\x18\x02 \x01(\x08\"\x86\x02\n\x11InterviewMetadata\x12\x15\n\rcandidate_ref\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12.\n\tquestions\x18\x05 \x03(\x0b\x32\x1b.hirelens.v1.QuestionTiming\x12*\n\x07\x63onsent\x18\x06 \x01(\x0b\x32\x19.hirelens.v1.ConsentFlags\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x10\n\x08\x66ilename\x18\x08 \x01(\t\x12\x12\n\nsize_bytes\x18\t \x01(\x04\"e\n\x16UploadInterviewRequest\x12\x32\n\x08metadata\x18\x01 \x01(\x0b\x32\x1e.hirelens.v1.InterviewMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"9\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x8c\x03\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.hirelens.v1.JobState\x12\x10\n\x08progress\x18\x03 \x01(\x01\x12\x15\n\rcandidate_ref\x18\x04 \x01(\t\x12\x13\n\x0bscenario_id\x18\x05 \x01(\t\x12\x18\n\x10scenario_version\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euploaded_bytes\x18\t \x01(\x04\x12-\n\x06result\x18\n \x01(\x0b\x32\x18.hirelens.v1.ScoreResultH\x00\x88\x01\x01\x12)\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x15.hirelens.v1.JobErrorH\x01\x88\x01\x01\x12\x10\n\x08\x61ttempts\x18\x0c \x01(\x05\x42\t\n\x07_resultB\x08\n\x06_error\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\nTextAnswer\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"\x97\x01\n\x13ScoreAnswersRequest\x12\x15\n\rcandidate_ref\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12(\n\x07\x61nswers\x18\x05 \x03(\x0b\x32\x17.hirelens.v1.TextAnswer*\x80\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0c\n\x08\x44\x45\x43ODING\x10\x02\x12\r\n\tANALYSING\x10\x03\x12\x0b\n\x07SCORING\x10\x04\x12\x08\n\x04\x44ONE\x10\x05\x12\n\n\x06\x46\x41ILED\x10\x06\x12\r\n\tCANCELLED\x10\x07\x32\xde\x02\n\x10InterviewService\x12J\n\x0fUploadInterview\x12#.hirelens.v1.UploadInterviewRequest\x1a\x10.hirelens.v1.Job(\x01\x12\x36\n\x06GetJob\x12\x1a.hirelens.v1.GetJobRequest\x1a\x10.hirelens.v1.Job\x12<\n\x08WatchJob\x12\x1c.hirelens.v1.WatchJobRequest\x1a\x10.hirelens.v1.Job0\x01\x12<\n\tCancelJob\x12\x1d.hirelens.v1.CancelJobRequest\x1a\x10.hirelens.v1.Job\x12J\n\x0cScoreAnswers\x12 .hirelens.v1.ScoreAnswersRequest\x1a\x18.hirelens.v1.ScoreResultB\x18Z\x16hirelens/v1;hirelensv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bhirelens/v1/interview.proto\x12\x0bhirelens.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18hirelens/v1/result.proto\"s\n\x0eQuestionTiming\x12\x13\n\x0bquestion_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x14\n\x07start_s\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05\x65nd_s\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\n\n\x08_start_sB\x08\n\x06_end_s\"+\n\x0c\x43onsentFlags\x12\x0c\n\x04\x66\x61\x63\x65\x18\x01 \x01(\x08\x12\r\n\x05voice\x18\x02 \x01(\x08\"\x86\x02\n\x11InterviewMetadata\x12\x15\n\rcandidate_ref\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12.\n\tquestions\x18\x05 \x03(\x0b\x32\x1b.hirelens.v1.QuestionTiming\x12*\n\x07\x63onsent\x18\x06 \x01(\x0b\x32\x19.hirelens.v1.ConsentFlags\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\x12\x10\n\x08\x66ilename\x18\x08 \x01(\t\x12\x12\n\nsize_bytes\x18\t \x01(\x04\"e\n\x16UploadInterviewRequest\x12\x32\n\x08metadata\x18\x01 \x01(\x0b\x32\x1e.hirelens.v1.InterviewMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"9\n\x08JobError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xcc\x03\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.hirelens.v1.JobState\x12\x10\n\x08progress\x18\x03 \x01(\x01\x12\x15\n\rcandidate_ref\x18\x04 \x01(\t\x12\x13\n\x0bscenario_id\x18\x05 \x01(\t\x12\x18\n\x10scenario_version\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0euploaded_bytes\x18\t \x01(\x04\x12-\n\x06result\x18\n \x01(\x0b\x32\x18.hirelens.v1.ScoreResultH\x00\x88\x01\x01\x12)\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x15.hirelens.v1.JobErrorH\x01\x88\x01\x01\x12\x10\n\x08\x61ttempts\x18\x0c \x01(\x05\x12\x32\n\x07webhook\x18\r \x01(\x0b\x32\x1c.hirelens.v1.WebhookDeliveryH\x02\x88\x01\x01\x42\t\n\x07_resultB\x08\n\x06_errorB\n\n\x08_webhook\"\x8c\x02\n\x0fWebhookDelivery\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\x12(\n\x05state\x18\x02 \x01(\x0e\x32\x19.hirelens.v1.WebhookState\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\x05\x12\x12\n\nlast_error\x18\x04 \x01(\t\x12\x38\n\x0fnext_attempt_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x88\x01\x01\x12\x35\n\x0c\x64\x65livered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x01\x88\x01\x01\x42\x12\n\x10_next_attempt_atB\x0f\n\r_delivered_at\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\nTextAnswer\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\"\x97\x01\n\x13ScoreAnswersRequest\x12\x15\n\rcandidate_ref\x18\x01 \x01(\t\x12\x13\n\x0bscenario_id\x18\x02 \x01(\t\x12\x18\n\x10scenario_version\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12(\n\x07\x61nswers\x18\x05 \x03(\x0b\x32\x17.hirelens.v1.TextAnswer*\x80\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\n\n\x06QUEUED\x10\x01\x12\x0c\n\x08\x44\x45\x43ODING\x10\x02\x12\r\n\tANALYSING\x10\x03\x12\x0b\n\x07SCORING\x10\x04\x12\x08\n\x04\x44ONE\x10\x05\x12\n\n\x06\x46\x41ILED\x10\x06\x12\r\n\tCANCELLED\x10\x07*k\n\x0cWebhookState\x12\x1d\n\x19WEBHOOK_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0fWEBHOOK_PENDING\x10\x01\x12\x15\n\x11WEBHOOK_DELIVERED\x10\x02\x12\x10\n\x0cWEBHOOK_DEAD\x10\x03\x32\xde\x02\n\x10InterviewService\x12J\n\x0fUploadInterview\x12#.hirelens.v1.UploadInterviewRequest\x1a\x10.hirelens.v1.Job(\x01\x12\x36\n\x06GetJob\x12\x1a.hirelens.v1.GetJobRequest\x1a\x10.hirelens.v1.Job\x12<\n\x08WatchJob\x12\x1c.hirelens.v1.WatchJobRequest\x1a\x10.hirelens.v1.Job0\x01\x12<\n\tCancelJob\x12\x1d.hirelens.v1.CancelJobRequest\x1a\x10.hirelens.v1.Job\x12J\n\x0cScoreAnswers\x12 .hirelens.v1.ScoreAnswersRequest\x1a\x18.hirelens.v1.ScoreResultB\x18Z\x16hirelens/v1;hirelensv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hirelens.v1.interview_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\026hirelens/v1;hirelensv1'
-  _globals['_JOBSTATE']._serialized_start=1398
-  _globals['_JOBSTATE']._serialized_end=1526
+  _globals['_JOBSTATE']._serialized_start=1733
+  _globals['_JOBSTATE']._serialized_end=1861
+  _globals['_WEBHOOKSTATE']._serialized_start=1863
+  _globals['_WEBHOOKSTATE']._serialized_end=1970
   _globals['_QUESTIONTIMING']._serialized_start=103
   _globals['_QUESTIONTIMING']._serialized_end=218
   _globals['_CONSENTFLAGS']._serialized_start=220
@@ -47,17 +49,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOBERROR']._serialized_start=633
   _globals['_JOBERROR']._serialized_end=690
   _globals['_JOB']._serialized_start=693
-  _globals['_JOB']._serialized_end=1089
-  _globals['_GETJOBREQUEST']._serialized_start=1091
-  _globals['_GETJOBREQUEST']._serialized_end=1122
-  _globals['_WATCHJOBREQUEST']._serialized_start=1124
-  _globals['_WATCHJOBREQUEST']._serialized_end=1157
-  _globals['_CANCELJOBREQUEST']._serialized_start=1159
-  _globals['_CANCELJOBREQUEST']._serialized_end=1193
-  _globals['_TEXTANSWER']._serialized_start=1195
-  _globals['_TEXTANSWER']._serialized_end=1241
-  _globals['_SCOREANSWERSREQUEST']._serialized_start=1244
-  _globals['_SCOREANSWERSREQUEST']._serialized_end=1395
-  _globals['_INTERVIEWSERVICE']._serialized_start=1529
-  _globals['_INTERVIEWSERVICE']._serialized_end=1879
+  _globals['_JOB']._serialized_end=1153
+  _globals['_WEBHOOKDELIVERY']._serialized_start=1156
+  _globals['_WEBHOOKDELIVERY']._serialized_end=1424
+  _globals['_GETJOBREQUEST']._serialized_start=1426
+  _globals['_GETJOBREQUEST']._serialized_end=1457
+  _globals['_WATCHJOBREQUEST']._serialized_start=1459
+  _globals['_WATCHJOBREQUEST']._serialized_end=1492
+  _globals['_CANCELJOBREQUEST']._serialized_start=1494
+  _globals['_CANCELJOBREQUEST']._serialized_end=1528
+  _globals['_TEXTANSWER']._serialized_start=1530
+  _globals['_TEXTANSWER']._serialized_end=1576
+  _globals['_SCOREANSWERSREQUEST']._serialized_start=1579
+  _globals['_SCOREANSWERSREQUEST']._serialized_end=1730
+  _globals['_INTERVIEWSERVICE']._serialized_start=1973
+  _globals['_INTERVIEWSERVICE']._serialized_end=2323
 # @@protoc_insertion_point(module_scope)

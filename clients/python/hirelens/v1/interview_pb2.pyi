@@ -21,6 +21,13 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DONE: _ClassVar[JobState]
     FAILED: _ClassVar[JobState]
     CANCELLED: _ClassVar[JobState]
+
+class WebhookState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WEBHOOK_STATE_UNSPECIFIED: _ClassVar[WebhookState]
+    WEBHOOK_PENDING: _ClassVar[WebhookState]
+    WEBHOOK_DELIVERED: _ClassVar[WebhookState]
+    WEBHOOK_DEAD: _ClassVar[WebhookState]
 JOB_STATE_UNSPECIFIED: JobState
 QUEUED: JobState
 DECODING: JobState
@@ -29,6 +36,10 @@ SCORING: JobState
 DONE: JobState
 FAILED: JobState
 CANCELLED: JobState
+WEBHOOK_STATE_UNSPECIFIED: WebhookState
+WEBHOOK_PENDING: WebhookState
+WEBHOOK_DELIVERED: WebhookState
+WEBHOOK_DEAD: WebhookState
 
 class QuestionTiming(_message.Message):
     __slots__ = ("question_id", "text", "start_s", "end_s")
@@ -91,7 +102,7 @@ class JobError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "state", "progress", "candidate_ref", "scenario_id", "scenario_version", "created_at", "updated_at", "uploaded_bytes", "result", "error", "attempts")
+    __slots__ = ("job_id", "state", "progress", "candidate_ref", "scenario_id", "scenario_version", "created_at", "updated_at", "uploaded_bytes", "result", "error", "attempts", "webhook")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
@@ -104,6 +115,7 @@ class Job(_message.Message):
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     state: JobState
     progress: float
@@ -116,7 +128,24 @@ class Job(_message.Message):
     result: _result_pb2.ScoreResult
     error: JobError
     attempts: int
-    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., progress: _Optional[float] = ..., candidate_ref: _Optional[str] = ..., scenario_id: _Optional[str] = ..., scenario_version: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uploaded_bytes: _Optional[int] = ..., result: _Optional[_Union[_result_pb2.ScoreResult, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+    webhook: WebhookDelivery
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[JobState, str]] = ..., progress: _Optional[float] = ..., candidate_ref: _Optional[str] = ..., scenario_id: _Optional[str] = ..., scenario_version: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uploaded_bytes: _Optional[int] = ..., result: _Optional[_Union[_result_pb2.ScoreResult, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., attempts: _Optional[int] = ..., webhook: _Optional[_Union[WebhookDelivery, _Mapping]] = ...) -> None: ...
+
+class WebhookDelivery(_message.Message):
+    __slots__ = ("delivery_id", "state", "attempts", "last_error", "next_attempt_at", "delivered_at")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_AT_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    state: WebhookState
+    attempts: int
+    last_error: str
+    next_attempt_at: _timestamp_pb2.Timestamp
+    delivered_at: _timestamp_pb2.Timestamp
+    def __init__(self, delivery_id: _Optional[str] = ..., state: _Optional[_Union[WebhookState, str]] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., next_attempt_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetJobRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -257,13 +257,25 @@ class AnswerReport(_message.Message):
     refusals: _containers.RepeatedCompositeFieldContainer[Reason]
     def __init__(self, index: _Optional[int] = ..., question: _Optional[str] = ..., question_id: _Optional[str] = ..., match: _Optional[_Union[QuestionMatch, _Mapping]] = ..., language: _Optional[str] = ..., units: _Optional[int] = ..., evidences: _Optional[_Mapping[str, float]] = ..., refusals: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ...) -> None: ...
 
+class NotAnalysed(_message.Message):
+    __slots__ = ("modality", "code", "reason")
+    MODALITY_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    modality: str
+    code: str
+    reason: str
+    def __init__(self, modality: _Optional[str] = ..., code: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class Consent(_message.Message):
-    __slots__ = ("given", "not_used")
+    __slots__ = ("given", "not_used", "not_analysed")
     GIVEN_FIELD_NUMBER: _ClassVar[int]
     NOT_USED_FIELD_NUMBER: _ClassVar[int]
+    NOT_ANALYSED_FIELD_NUMBER: _ClassVar[int]
     given: _containers.RepeatedScalarFieldContainer[str]
     not_used: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, given: _Optional[_Iterable[str]] = ..., not_used: _Optional[_Iterable[str]] = ...) -> None: ...
+    not_analysed: _containers.RepeatedCompositeFieldContainer[NotAnalysed]
+    def __init__(self, given: _Optional[_Iterable[str]] = ..., not_used: _Optional[_Iterable[str]] = ..., not_analysed: _Optional[_Iterable[_Union[NotAnalysed, _Mapping]]] = ...) -> None: ...
 
 class ScoreResult(_message.Message):
     __slots__ = ("scenario", "language", "overall", "competencies", "tags", "fit", "kpi_baselines", "quality", "answers", "consent", "duration_s")
