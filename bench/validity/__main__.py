@@ -35,7 +35,9 @@ def _subset(corpus: Corpus, limit: int | None) -> Corpus:
     return Corpus(**{**corpus.__dict__, "items": tuple(items)})
 
 
-def _rows(scenario: Scenario, results: dict, labels: dict[str, dict[str, float]], names: list[str]) -> list[Row]:
+def _rows(
+    scenario: Scenario, results: dict, labels: dict[str, dict[str, float]], names: list[str]
+) -> list[Row]:
     ids = list(results)
 
     def by_label(values: list[float | None]) -> dict:
@@ -55,10 +57,14 @@ def _signal_rows(analyses: dict, labels: dict[str, dict[str, float]], names: lis
     for label, signal in BASELINES.items():
         sign = -1.0 if "lower is better" in label else 1.0
         values = [None if signal not in signals[i] else sign * signals[i][signal] for i in ids]
-        rows.append(Row(label, "baseline", {lb: correlate(values, [labels[i][lb] for i in ids]) for lb in names}))
+        rows.append(
+            Row(label, "baseline", {lb: correlate(values, [labels[i][lb] for i in ids]) for lb in names})
+        )
     for signal in sorted({s for v in signals.values() for s in v}):
         values = [signals[i].get(signal) for i in ids]
-        rows.append(Row(signal, "signal", {lb: correlate(values, [labels[i][lb] for i in ids]) for lb in names}))
+        rows.append(
+            Row(signal, "signal", {lb: correlate(values, [labels[i][lb] for i in ids]) for lb in names})
+        )
     return rows
 
 
@@ -67,10 +73,10 @@ def _fit_text(fit: Fit) -> str:
     lines = [
         "### Weights chosen by cross-validation",
         "",
-        f"Non-negative ridge regression of `interview` on each item's normed (0-10) shared signal scores and its "
-        f"mean rubric score, {len(fit.fold_weights)} folds that keep each YouTube video (one speaker) in one fold, "
-        f"ridge alpha chosen by an inner cross-validation (median {fit.alpha:g}). Weights per fold, normalised to "
-        "sum 1 (stable across folds = not an accident of one split):",
+        "Non-negative ridge regression of `interview` on each item's normed (0-10) shared signal scores "
+        f"and its mean rubric score, {len(fit.fold_weights)} folds that keep each YouTube video (one "
+        f"speaker) in one fold, ridge alpha chosen by an inner cross-validation (median {fit.alpha:g}). "
+        "Weights per fold, normalised to sum 1 (stable across folds = not an accident of one split):",
         "",
         head,
         "|---|" + "---|" * len(fit.names),
@@ -134,14 +140,19 @@ def main(argv: list[str] | None = None) -> int:
         predicted |= {i: r.score for i, r in score_all(scenario, held_out).items()}
     cv = correlate([predicted.get(i) for i in keep], [labels[i][corpus.primary_label] for i in keep])
     baseline_best = max(
-        (r.by_label[corpus.primary_label].pearson_r for r in signal_rows if r.by_label.get(corpus.primary_label)),
+        (
+            r.by_label[corpus.primary_label].pearson_r
+            for r in signal_rows
+            if r.by_label.get(corpus.primary_label)
+        ),
         default=float("nan"),
     )
     cv_text = (
         "### Cross-validated overall score\n\n"
-        "Each fold scored through the real engine with the scenario's weights replaced by those fitted on the "
-        f"other folds: overall r = {cv.pearson_r:+.3f} [{cv.pearson_ci95[0]:+.2f}, {cv.pearson_ci95[1]:+.2f}], "
-        f"rho = {cv.spearman_rho:+.3f}, N = {cv.n}; the best single signal or baseline above has r = "
+        "Each fold scored through the real engine with the scenario's weights replaced by those fitted on "
+        f"the other folds: overall r = {cv.pearson_r:+.3f} "
+        f"[{cv.pearson_ci95[0]:+.2f}, {cv.pearson_ci95[1]:+.2f}], rho = {cv.spearman_rho:+.3f}, N = {cv.n}; "
+        "the best single signal or baseline above has r = "
         f"{baseline_best:+.3f}."
         if cv is not None
         else ""

@@ -18,7 +18,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One rated interview: its answers, its labels (0-1 ratings by name) and the person it shows (folds keep a
+    """One rated interview: its answers, its labels (0-1 ratings by name) and the person it shows (folds keep
+    a
     person's items together, so no one is in both the fitting and the held-out part)."""
 
     id: str
@@ -63,7 +64,7 @@ def first_impressions(data: Path, question: str | None) -> Corpus:
         name="first_impressions",
         title="ChaLearn First Impressions V2 (training split)",
         licence="CC BY-NC 4.0 (evaluation and calibration during development; not shipped)",
-        source="ChaLearn LAP First Impressions V2 (CVPR 2017 job candidate screening), transcripts and ratings",
+        source="ChaLearn LAP First Impressions V2 (CVPR 2017 job candidate screening): transcripts, ratings",
         labels=FI_LABELS,
         primary_label="interview",
         items=tuple(items),

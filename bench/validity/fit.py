@@ -1,5 +1,5 @@
-"""Weights chosen by evidence: a sign-constrained, ridge-regularised regression of a rating on the normed (0-10)
-signal scores and the rubric score, cross-validated with folds that keep each person's items together.
+"""Weights chosen by evidence: a sign-constrained, ridge-regularised regression of a rating on the normed
+(0-10) signal scores and the rubric score, cross-validated with folds that keep each person's items together.
 
 Sign-constrained (non-negative): a signal whose norm says "higher is better" may not get a negative weight
 because one sample says so; a signal the data cannot support gets 0. Ridge keeps weights small and shared
@@ -35,7 +35,8 @@ def shared_signals(scenario: Scenario) -> list[str]:
 
 def features(scenario: Scenario, analysis: AnalysisResult, signals: Sequence[str]) -> list[float | None]:
     """Per item: the mean over answers of each signal's normed score (its first declared norm), and the mean
-    rubric score over the competencies with a rubric."""
+    over answers of the rubric score of the first competency with a rubric (communication in
+    general_behavioral, which every question probes)."""
     norms = {}
     for competency in scenario.competencies:
         for item in competency.signals:
@@ -48,12 +49,11 @@ def features(scenario: Scenario, analysis: AnalysisResult, signals: Sequence[str
             if name in a.signals
         ]
         row.append(float(np.mean(scores)) if scores else None)
+    rubric = next(c.rubric for c in scenario.competencies if c.rubric is not None)
     rubrics = [
         m.score
         for a in analysis.answers
-        if a.answer.text.strip()
-        for c in scenario.competencies
-        if c.rubric is not None and (m := rubric_match(c.rubric, a.answer)) is not None
+        if a.answer.text.strip() and (m := rubric_match(rubric, a.answer)) is not None
     ]
     row.append(float(np.mean(rubrics)) if rubrics else None)
     return row
@@ -95,9 +95,7 @@ def folds(groups: Sequence[str], k: int = 5) -> np.ndarray:
     return np.array([zlib.crc32(g.encode()) % k for g in groups])
 
 
-def cross_validate(
-    names: list[str], x: np.ndarray, y: np.ndarray, groups: Sequence[str], k: int = 5
-) -> Fit:
+def cross_validate(names: list[str], x: np.ndarray, y: np.ndarray, groups: Sequence[str], k: int = 5) -> Fit:
     """Alpha chosen by an inner grouped CV inside each outer training part; the outer held-out predictions
     give the cross-validated r; the reported weights are the mean over the outer folds (normalised to 1)."""
     fold = folds(groups, k)
@@ -110,8 +108,12 @@ def cross_validate(
         best = max(
             ALPHAS,
             key=lambda al: _r(
-                np.concatenate([_predict(x[train][inner != g], y[train][inner != g], x[train][inner == g], al)
-                                for g in np.unique(inner)]),
+                np.concatenate(
+                    [
+                        _predict(x[train][inner != g], y[train][inner != g], x[train][inner == g], al)
+                        for g in np.unique(inner)
+                    ]
+                ),
                 np.concatenate([y[train][inner == g] for g in np.unique(inner)]),
             ),
         )

@@ -43,7 +43,7 @@ def _cell(c: Correlation | None) -> str:
 
 def primary_table(rows: list[Row], label: str) -> list[str]:
     out = [
-        f"| predictor | kind | N | Pearson r [95% CI] | Spearman rho [95% CI] | p |",
+        "| predictor | kind | N | Pearson r [95% CI] | Spearman rho [95% CI] | p |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -61,7 +61,9 @@ def primary_table(rows: list[Row], label: str) -> list[str]:
 def other_labels_table(rows: list[Row], labels: Sequence[str]) -> list[str]:
     out = ["| predictor | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     for row in rows:
-        out.append(f"| `{row.predictor}` | " + " | ".join(_cell(row.by_label.get(lb)) for lb in labels) + " |")
+        out.append(
+            f"| `{row.predictor}` | " + " | ".join(_cell(row.by_label.get(lb)) for lb in labels) + " |"
+        )
     return out
 
 
@@ -71,8 +73,8 @@ def render(reports: list[CorpusReport], command: str, machine: str) -> str:
         "",
         "Written by `make validity` (`python -m bench.validity`); do not edit by hand: change the harness",
         "(`bench/validity/`) or the scenario and run it again. Method, norms and weights: the sections after",
-        "the tables. Every figure is an observed correlation with its N and a 95 % confidence interval (Fisher z;",
-        "Bonett-Wright for Spearman), uncorrected.",
+        "the tables. Every figure is an observed correlation with its N and a 95 % confidence interval",
+        "(Fisher z; Bonett-Wright for Spearman), uncorrected.",
         "",
         f"Command: `{command}`; machine: {machine}.",
         "",

@@ -99,8 +99,6 @@ def scalar_signals(analysis: AnalysisResult) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, signal in analysis.signals.items():
         value: Any = signal.value
-        if isinstance(value, bool):
-            out[name] = float(value)
-        elif isinstance(value, int | float):
+        if isinstance(value, int | float):  # bool is an int: yes/no counts as 1/0
             out[name] = float(value)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from server.scoring.scenario import Scenario
 
-FITTED_SIGNALS = ["text.distinct_words", "speech.filler_rate", "text.we_ratio"]
+FITTED_SIGNALS = ["text.word_count", "text.distinct_words", "speech.filler_rate", "text.we_ratio"]
 """The signals whose weight the harness fits (shared by the competencies of general_behavioral)."""
 
 MIN_RUBRIC, MAX_RUBRIC = 0.05, 0.95
@@ -13,7 +13,8 @@ MIN_RUBRIC, MAX_RUBRIC = 0.05, 0.95
 
 def with_weights(scenario: Scenario, weights: dict[str, float]) -> Scenario:
     """Each competency's weight for every fitted signal it declares, and its rubric's share
-    (rubric / (rubric + its fitted signals)), replaced; signals fitted to 0 are dropped; the rest unchanged."""
+    (rubric / (rubric + its fitted signals)), replaced; signals fitted to 0 are dropped; the rest as they
+    were."""
     data = scenario.model_dump(mode="python")
     rubric = weights.get("rubric", 0.0)
     for competency in data["competencies"]:

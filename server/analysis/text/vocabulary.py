@@ -39,7 +39,11 @@ class VocabularyAnalyzer:
 
     name: ClassVar[str] = "text.vocabulary"
     models: ClassVar[tuple[str, ...]] = ()
-    signals: ClassVar[tuple[str, ...]] = ("text.vocabulary_richness", "text.word_count", "text.distinct_words")
+    signals: ClassVar[tuple[str, ...]] = (
+        "text.vocabulary_richness",
+        "text.word_count",
+        "text.distinct_words",
+    )
     needs_recording: ClassVar[bool] = False
 
     def analyze(self, answer: Answer, features: RecordingFeatures) -> Signals:
