@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     say("fitting weights")
     ids = [i.id for i in corpus.items]
     rows = {i: features(latest, analyses[i], FITTED_SIGNALS) for i in ids}
-    keep = [i for i in ids if all(v is not None for k, v in enumerate(rows[i]) if k != 2)]
+    # the amount signals and the rubric exist for every answer with words; a missing ratio (no pronoun, no
+    # filler) is read as the neutral 5
+    keep = [i for i in ids if rows[i][0] is not None and rows[i][1] is not None and rows[i][-1] is not None]
     x = np.array([[5.0 if v is None else v for v in rows[i]] for i in keep])
     y = np.array([labels[i][corpus.primary_label] for i in keep])
     groups = [next(it.person for it in corpus.items if it.id == i) for i in keep]
@@ -139,7 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         held_out = {i: analyses[i] for i in keep if fold_of[i] == f}
         predicted |= {i: r.score for i, r in score_all(scenario, held_out).items()}
     cv = correlate([predicted.get(i) for i in keep], [labels[i][corpus.primary_label] for i in keep])
-    baseline_best = max(
+    same_items = [i for i in keep if predicted.get(i) is not None]
+    truth = [labels[i][corpus.primary_label] for i in same_items]
+    baselines = []
+    for label, signal in BASELINES.items():
+        sign = -1.0 if "lower is better" in label else 1.0
+        values = [
+            sign * v if (v := scalar_signals(analyses[i]).get(signal)) is not None else None
+            for i in same_items
+        ]
+        if (c := correlate(values, truth)) is not None:
+            baselines.append(f"{label} {c.pearson_r:+.3f}")
+    best = max(
         (
             r.by_label[corpus.primary_label].pearson_r
             for r in signal_rows
@@ -151,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         "### Cross-validated overall score\n\n"
         "Each fold scored through the real engine with the scenario's weights replaced by those fitted on "
         f"the other folds: overall r = {cv.pearson_r:+.3f} "
-        f"[{cv.pearson_ci95[0]:+.2f}, {cv.pearson_ci95[1]:+.2f}], rho = {cv.spearman_rho:+.3f}, N = {cv.n}; "
-        "the best single signal or baseline above has r = "
-        f"{baseline_best:+.3f}."
+        f"[{cv.pearson_ci95[0]:+.2f}, {cv.pearson_ci95[1]:+.2f}], rho = {cv.spearman_rho:+.3f}, N = {cv.n}. "
+        f"The best single signal or baseline over all items has r = {best:+.3f}; on these same {cv.n} scored "
+        f"items the baselines have r: {', '.join(baselines)}."
         if cv is not None
         else ""
     )
