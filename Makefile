@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench validity clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "HireLens needs Python 3.11 or newer"'
@@ -32,5 +32,10 @@ test: lint
 bench: setup
 	$(BIN)/pytest bench --benchmark-enable --benchmark-columns=min,mean,max,rounds
 
+# Not part of `make test`: scores the labelled corpora in ../shared/data (about 30 minutes on 2 cores; the
+# analyses are cached in .validity-cache/) and writes docs/VALIDITY.md.
+validity: setup
+	$(BIN)/python -m bench.validity
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks
+	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks .validity-cache

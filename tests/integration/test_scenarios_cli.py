@@ -21,7 +21,7 @@ def test_list_shows_every_builtin_scenario() -> None:
     header, *rows = result.stdout.splitlines()
     assert header.split() == ["id", "version", "name", "(en)", "name", "(zh)", "questions", "competencies"]
     row = next(r for r in rows if r.startswith("general_behavioral "))
-    assert row.split()[:2] == ["general_behavioral", "1.0.0"]
+    assert row.split()[:2] == ["general_behavioral", "2.0.0"]  # the latest version of each
     assert "General behavioural interview" in row and "通用行为面试" in row
     assert row.split()[-2:] == ["5", "6"]
     assert len(rows) == len(ScenarioRegistry(use_plugins=False).list())
@@ -33,7 +33,7 @@ def test_list_json() -> None:
     rows = {r["id"]: r for r in json.loads(result.stdout)["scenarios"]}
     assert rows["general_behavioral"] == {
         "id": "general_behavioral",
-        "version": "1.0.0",
+        "version": "2.0.0",
         "names": {"zh": "通用行为面试", "en": "General behavioural interview"},
         "questions": 5,
         "competencies": 6,
@@ -42,7 +42,7 @@ def test_list_json() -> None:
 
 
 def test_show_is_readable() -> None:
-    result = hirelens("scenarios", "show", "general_behavioral")
+    result = hirelens("scenarios", "show", "general_behavioral", "--version", "1.0.0")  # the theory weights
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("general_behavioral 1.0.0: General behavioural interview / 通用行为面试\n")
@@ -73,12 +73,12 @@ def test_show_an_unknown_scenario_names_the_known_ones() -> None:
     result = hirelens("scenarios", "show", "nope")
     assert_refused(result, "unknown scenario 'nope'; known scenarios: ", "general_behavioral")
     result = hirelens("scenarios", "show", "general_behavioral", "--version", "9.9.9")
-    assert_refused(result, "scenario 'general_behavioral' has no version 9.9.9; known versions: 1.0.0")
+    assert_refused(result, "scenario 'general_behavioral' has no version 9.9.9; known versions: 1.0.0, 2.0.0")
 
 
 def test_validate_a_good_file() -> None:
     result = hirelens("scenarios", "validate", BUILTIN)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "ok: general_behavioral 1.0.0\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok: general_behavioral 2.0.0\n", "")
 
 
 def test_validate_lists_every_mistake_with_its_line(tmp_path: Path) -> None:

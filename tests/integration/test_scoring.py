@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 from server.analysis.base import Answer
-from server.commands.score import load_scenario, render
+from server.commands.score import render
 from server.pipeline.analyze import analyze_recording, analyze_text
 from server.pipeline.questions import Question, TextAnswer
 from server.scoring.engine import ScoreResult, score_interview
 from server.scoring.policy import Policy
 from server.scoring.question_match import MATCH_THRESHOLD, match_question
 from server.scoring.refusals import MIN_CHARS_ZH, MIN_WORDS_EN
+from server.scoring.registry import ScenarioRegistry
 from server.scoring.rubric import rubric_match
 from server.scoring.scenario import Scenario
 from tests.conftest import REPO_ROOT
@@ -35,7 +36,9 @@ LEVELS = ("weak", "solid", "strong")
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    return load_scenario("general_behavioral")
+    """Version 1.0.0, the theory weights: these tests pin the engine's arithmetic (renormalised weights,
+    rubric halves, refusals) on a scenario whose weights do not move when version 2 is refitted."""
+    return ScenarioRegistry().get("general_behavioral", "1.0.0")
 
 
 def question_text(scenario: Scenario, question_id: str, language: str) -> str:
@@ -496,7 +499,7 @@ def test_hirelens_score_json_through_the_real_cli(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["scenario"] == {"id": "general_behavioral", "version": "1.0.0"}
+    assert out["scenario"] == {"id": "general_behavioral", "version": "2.0.0"}  # the latest
     assert {"score", "confidence", "insufficient_data"} <= set(out["overall"])
     assert 0 <= out["overall"]["score"] <= 10 and 0 < out["overall"]["confidence"] <= 1
     for competency in out["competencies"]:

@@ -1,4 +1,6 @@
-"""Lexical diversity that does not fall just because an answer is long (MATTR), and the word count."""
+"""Lexical diversity that does not fall just because an answer is long (MATTR), the word count and the number
+of distinct words (how much an answer says: the strongest single text predictor of hireability ratings in
+docs/VALIDITY.md)."""
 
 from __future__ import annotations
 
@@ -32,12 +34,16 @@ def mattr(words: list[str], window: int = WINDOW) -> float:
 
 
 class VocabularyAnalyzer:
-    """``text.vocabulary_richness`` (MATTR, 0-1) and ``text.word_count`` (English words; jieba words for
-    Chinese)."""
+    """``text.vocabulary_richness`` (MATTR, 0-1), ``text.word_count`` and ``text.distinct_words`` (different
+    words, case-folded; English words, jieba words for Chinese)."""
 
     name: ClassVar[str] = "text.vocabulary"
     models: ClassVar[tuple[str, ...]] = ()
-    signals: ClassVar[tuple[str, ...]] = ("text.vocabulary_richness", "text.word_count")
+    signals: ClassVar[tuple[str, ...]] = (
+        "text.vocabulary_richness",
+        "text.word_count",
+        "text.distinct_words",
+    )
     needs_recording: ClassVar[bool] = False
 
     def analyze(self, answer: Answer, features: RecordingFeatures) -> Signals:
@@ -54,4 +60,5 @@ class VocabularyAnalyzer:
         return {
             "text.vocabulary_richness": Signal(mattr(words), (Evidence(note=method),)),
             "text.word_count": count,
+            "text.distinct_words": Signal(len(set(words)), (Evidence(note=f"different {unit}"),)),
         }
