@@ -101,6 +101,7 @@ def test_server_is_not_ready_while_draining_and_refuses_new_inference(served: Se
     gate.touch()
     stopping.join(timeout=30)
     assert not stopping.is_alive()
+    wait_for(lambda: bool(running))  # the client's callback runs on its own thread, after the reply
     assert len(running) == 1 and not isinstance(running[0], Exception), running
     np.testing.assert_allclose(running[0].as_numpy("Y"), [[1.0]])
 
