@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from yaml.nodes import Node
 
 from server.scoring.loader import ScenarioError, parse_scenario_document
+from server.scoring.refusals import signal_modality
 from server.scoring.registry import plugin_data
 from server.scoring.scenario import Identifier, Scenario
 from server.scoring.schema_errors import CLOSE, validate
@@ -34,8 +35,6 @@ from server.scoring.yaml_data import (
 )
 
 Modality = Literal["face", "voice"]
-MODALITY_OF_PREFIX: dict[str, Modality] = {"face.": "face", "voice.": "voice"}
-"""Signal name prefix -> the modality whose analysis may need consent."""
 
 
 class PolicyError(FileProblems):
@@ -169,14 +168,13 @@ def check_scenario(scenario: Scenario, policy: Policy | None, analyzers: Iterabl
     return [p.message for p in signal_problems(scenario, policy, analyzers)]
 
 
-def used_modalities(scenario: Scenario) -> set[Modality]:
+def used_modalities(scenario: Scenario) -> set[str]:
     """face.* signals -> face, voice.* -> voice; ``requires_face`` also means the face is analysed."""
-    used = {
+    used: set[str] = {
         modality
         for competency in scenario.competencies
         for weighted in competency.signals
-        for prefix, modality in MODALITY_OF_PREFIX.items()
-        if weighted.signal.startswith(prefix)
+        if (modality := signal_modality(weighted.signal)) is not None
     }
     if scenario.requires_face:
         used.add("face")
